@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Builds the local test cluster's binaries from Go modules into a cache folder outside the clone:
+#   etcd, kube-apiserver, kube-controller-manager, kube-scheduler (k8s.io/kubernetes) and kwok.
+# k8s.io/kubernetes replaces its k8s.io/* staging modules with local paths, so `go install ...@v`
+# is refused; we build from a small wrapper module that points each staging module at its
+# published v0.X.Y instead (the approach discussed in kubernetes/kubernetes#79384).
+# Idempotent: a complete cache (marked by .complete) is reused as it is.
+set -euo pipefail
+
+K8S_VERSION="${KFWS_K8S_VERSION:-v1.34.4}"
+KWOK_VERSION="${KFWS_KWOK_VERSION:-v0.7.0}"
+CACHE_ROOT="${KFWS_TESTENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfws-testenv}"
+OUT="$CACHE_ROOT/k8s-$K8S_VERSION-kwok-$KWOK_VERSION"
+
+if [[ -f "$OUT/.complete" ]]; then
+  echo "$OUT"
+  exit 0
+fi
+
+command -v go >/dev/null || { echo "build-k8s: 'go' is not on PATH; install Go >= 1.24" >&2; exit 1; }
+
+staging_minor="v0.${K8S_VERSION#v1.}"   # v1.34.4 -> v0.34.4
+work="$OUT.work"
+rm -rf "$work"
+mkdir -p "$work/k8s" "$work/kwok" "$OUT/bin"
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
+
+# --- Kubernetes control plane and etcd -------------------------------------------------------
+k8s_dir=$(cd "$work/k8s" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+{
+  echo "module kfws.local/testenv-k8s"
+  echo
+  echo "go 1.24"
+  echo
+  echo "require k8s.io/kubernetes $K8S_VERSION"
+  echo
+  echo "replace ("
+  # every `k8s.io/<x> => ./staging/src/k8s.io/<x>` becomes `k8s.io/<x> => k8s.io/<x> v0.X.Y`
+  grep -E '^\s*k8s\.io/[^ ]+ => \./staging/' "$k8s_dir/go.mod" \
+    | awk -v v="$staging_minor" '{print "\t" $1 " => " $1 " " v}'
+  echo ")"
+} > "$work/k8s/go.mod"
+(
+  cd "$work/k8s"
+  go mod download k8s.io/kubernetes
+  go get "k8s.io/kubernetes/cmd/kube-apiserver@$K8S_VERSION" \
+         "k8s.io/kubernetes/cmd/kube-controller-manager@$K8S_VERSION" \
+         "k8s.io/kubernetes/cmd/kube-scheduler@$K8S_VERSION"
+  # etcd's server module has a main package; k8s.io/kubernetes already requires (and so pins)
+  # its version, which is the one this API server is tested with. No `go get` here: an unversioned
+  # get would upgrade etcd and, with it, grpc under the API server.
+  go build -trimpath -ldflags "-s -w" -o "$OUT/bin/" \
+    k8s.io/kubernetes/cmd/kube-apiserver \
+    k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler
+  go build -trimpath -ldflags "-s -w" -o "$OUT/bin/etcd" go.etcd.io/etcd/server/v3
+)
+
+# --- KWOK ---------------------------------------------------------------------------------------
+(
+  cd "$work/kwok"
+  printf 'module kfws.local/testenv-kwok\n\ngo 1.24\n' > go.mod
+  go get "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  go build -trimpath -ldflags "-s -w" -o "$OUT/bin/kwok" sigs.k8s.io/kwok/cmd/kwok
+)
+
+rm -rf "$work"
+touch "$OUT/.complete"
+echo "$OUT"

@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Brings up the local environment kfws is tested and demonstrated against, all on 127.0.0.1:
+#   dockerd (no bridge network), an open registry, a TLS + htpasswd registry, base images,
+#   and (hack/env-k8s.sh) a Kubernetes control plane with KWOK nodes and a Kubeflow-like target.
+# State lives in .kfws-env/ (git-ignored). Idempotent: what already runs is reused.
+# On failure it names the part and its log, and stops whatever this run started.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=hack/lib.sh
+source "$ROOT/hack/lib.sh"
+
+mkdir -p "$STATE"
+STARTED_THIS_RUN=()
+on_fail() {
+  local rc=$?
+  if [[ $rc -ne 0 ]]; then
+    echo "env-up: failed; stopping what this run started: ${STARTED_THIS_RUN[*]:-nothing}" >&2
+    for part in "${STARTED_THIS_RUN[@]}"; do stop_part "$part" || true; done
+  fi
+  exit $rc
+}
+trap on_fail EXIT
+
+ensure_packages() {
+  local missing=()
+  command -v dockerd >/dev/null || missing+=(docker.io)
+  command -v docker-registry >/dev/null || missing+=(docker-registry)
+  command -v htpasswd >/dev/null || missing+=(apache2-utils)
+  [[ -x /bin/busybox ]] && /bin/busybox --list >/dev/null 2>&1 && file_is_static /bin/busybox \
+    || missing+=(busybox-static)
+  command -v openssl >/dev/null || missing+=(openssl)
+  command -v curl >/dev/null || missing+=(curl)
+  if ((${#missing[@]})); then
+    echo "env-up: installing Debian packages: ${missing[*]}"
+    if [[ $(id -u) -ne 0 ]]; then fail_part packages "run as root, or install: ${missing[*]}" /dev/null; fi
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >"$STATE/apt.log" 2>&1 \
+      || fail_part packages "apt-get update failed" "$STATE/apt.log"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+      >>"$STATE/apt.log" 2>&1 || fail_part packages "apt-get install failed" "$STATE/apt.log"
+  fi
+}
+
+start_dockerd() {
+  local dir="$STATE/docker"
+  if docker_ready; then echo "dockerd: already running ($DOCKER_SOCK)"; return; fi
+  mkdir -p "$dir/data" "$EXEC_ROOT"
+  printf '{}\n' >"$dir/daemon.json"
+  # --bridge=none: no docker0 on a private range; builds use the host network instead.
+  setsid dockerd \
+    --config-file "$dir/daemon.json" \
+    --host "unix://$DOCKER_SOCK" \
+    --data-root "$dir/data" \
+    --exec-root "$EXEC_ROOT" \
+    --pidfile "$dir/dockerd.pid" \
+    --bridge=none --iptables=false --ip-masq=false --ip6tables=false \
+    --userland-proxy=false \
+    >"$dir/dockerd.log" 2>&1 </dev/null &
+  STARTED_THIS_RUN+=(dockerd)
+  wait_for dockerd 60 docker_ready "$dir/dockerd.log"
+}
+
+write_registry_config() { # name port tls(0/1)
+  local name=$1 port=$2 tls=$3 dir="$STATE/registry-$1"
+  mkdir -p "$dir/data"
+  {
+    echo "version: 0.1"
+    echo "log: {level: info}"
+    echo "storage:"
+    echo "  filesystem: {rootdirectory: $dir/data}"
+    echo "  delete: {enabled: true}"
+    echo "http:"
+    echo "  addr: 127.0.0.1:$port"
+    echo "  secret: kfws-local-$name"
+    if [[ $tls == 1 ]]; then
+      echo "  tls: {certificate: $STATE/pki/registry.crt, key: $STATE/pki/registry.key}"
+      echo "auth:"
+      echo "  htpasswd: {realm: kfws-local, path: $dir/htpasswd}"
+    fi
+  } >"$dir/config.yml"
+}
+
+make_pki() {
+  local pki="$STATE/pki"
+  [[ -f $pki/registry.crt && -f $pki/ca.crt ]] && return
+  mkdir -p "$pki"
+  (
+    cd "$pki"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=kfws local test CA" \
+      -keyout ca.key -out ca.crt
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout registry.key -out registry.csr
+    printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' >ext.cnf
+    openssl x509 -req -in registry.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+      -extfile ext.cnf -out registry.crt
+  ) >"$pki/openssl.log" 2>&1 || fail_part pki "openssl failed" "$pki/openssl.log"
+}
+
+start_registry() { # name port tls
+  local name=$1 port=$2 tls=$3 dir="$STATE/registry-$1"
+  if registry_ready "$port" "$tls"; then echo "registry-$name: already running (127.0.0.1:$port)"; return; fi
+  port_free "$port" || fail_part "registry-$name" "port 127.0.0.1:$port is taken by another process (set KFWS_ENV_PORT_BASE to move all ports)" /dev/null
+  write_registry_config "$name" "$port" "$tls"
+  if [[ $tls == 1 ]]; then
+    [[ -f $dir/htpasswd ]] || htpasswd -Bbc "$dir/htpasswd" "$AUTH_USER" "$(auth_password)" 2>/dev/null
+  fi
+  setsid docker-registry serve "$dir/config.yml" >"$dir/registry.log" 2>&1 </dev/null &
+  echo $! >"$dir/registry.pid"
+  STARTED_THIS_RUN+=("registry-$name")
+  wait_for "registry-$name" 30 "registry_ready $port $tls" "$dir/registry.log"
+}
+
+trust_auth_registry() {
+  # dockerd reads a registry's CA from /etc/docker/certs.d/<host:port>/ca.crt (fixed path).
+  mkdir -p "/etc/docker/certs.d/127.0.0.1:$PORT_AUTH"
+  cp "$STATE/pki/ca.crt" "/etc/docker/certs.d/127.0.0.1:$PORT_AUTH/ca.crt"
+  # The Docker config kfws and dockerd's client read credentials from (never printed).
+  mkdir -p "$STATE/docker-config"
+  python3 - "$STATE/docker-config/config.json" "127.0.0.1:$PORT_AUTH" "$AUTH_USER" "$(auth_password)" <<'PY'
+import base64, json, os, sys
+path, host, user, password = sys.argv[1:]
+token = base64.b64encode(f"{user}:{password}".encode()).decode()
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+with os.fdopen(fd, "w") as f:
+    json.dump({"auths": {host: {"auth": token}}}, f, indent=2)
+PY
+}
+
+build_base_images() {
+  # No image can be pulled here: make our own notebook-like base FROM scratch with busybox.
+  local tag="127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox"
+  if [[ -f $STATE/base-image.done ]] && registry_has "$PORT_OPEN" kfws-base/notebook busybox; then
+    echo "base image: already in the registry ($tag)"; return
+  fi
+  local ctx="$STATE/base-image"
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  cp "$ROOT/hack/base-image/Dockerfile" "$ROOT/hack/base-image/passwd" "$ROOT/hack/base-image/group" "$ctx/"
+  cp /bin/busybox "$ctx/busybox"
+  docker build --network host -t "$tag" "$ctx" >"$STATE/base-image.log" 2>&1 \
+    || fail_part base-image "docker build failed" "$STATE/base-image.log"
+  docker push "$tag" >>"$STATE/base-image.log" 2>&1 \
+    || fail_part base-image "docker push failed" "$STATE/base-image.log"
+  # the same base in the authenticated registry, so builds FROM a private registry are tested too
+  local auth_tag="127.0.0.1:$PORT_AUTH/kfws-base/notebook:busybox"
+  docker tag "$tag" "$auth_tag"
+  docker push "$auth_tag" >>"$STATE/base-image.log" 2>&1 \
+    || fail_part base-image "docker push to the auth registry failed" "$STATE/base-image.log"
+  touch "$STATE/base-image.done"
+}
+
+write_env_sh() {
+  cat >"$STATE/env.sh" <<ENV
+# Written by hack/env-up.sh: source it to talk to the local environment.
+export DOCKER_HOST=unix://$DOCKER_SOCK
+export DOCKER_CONFIG=$STATE/docker-config
+export KFWS_TEST_REGISTRY=127.0.0.1:$PORT_OPEN
+export KFWS_TEST_REGISTRY_AUTH=127.0.0.1:$PORT_AUTH
+export KFWS_TEST_CA_FILE=$STATE/pki/ca.crt
+export KFWS_TEST_REGISTRY_AUTH_HTPASSWD=$STATE/registry-auth/htpasswd
+export KFWS_TEST_BASE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox
+ENV
+  if [[ -f $STATE/k8s/env.sh ]]; then cat "$STATE/k8s/env.sh" >>"$STATE/env.sh"; fi
+}
+
+timed packages ensure_packages
+timed dockerd start_dockerd
+timed pki make_pki
+timed registry-open start_registry open "$PORT_OPEN" 0
+timed registry-auth start_registry auth "$PORT_AUTH" 1
+timed trust trust_auth_registry
+timed base-image build_base_images
+if [[ ${KFWS_ENV_NO_K8S:-0} != 1 ]]; then
+  timed kubernetes bash "$ROOT/hack/env-k8s.sh"
+fi
+write_env_sh
+STARTED_THIS_RUN=()
+echo "env-up: ready; source $STATE/env.sh"

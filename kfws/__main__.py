@@ -1,0 +1,3 @@
+from kfws.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,14 @@
+"""The commands table. Each module has `register(subparsers)` which adds its parser and sets
+`run=` to a function `(argparse.Namespace) -> int` returning the exit code."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any, Protocol
+
+
+class Command(Protocol):
+    def register(self, sub: argparse._SubParsersAction[Any]) -> None: ...
+
+
+COMMANDS: list[Command] = []

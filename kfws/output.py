@@ -1,0 +1,47 @@
+"""The one writer to the terminal. Everything the CLI prints goes through here so tests can
+capture it and colour is decided in one place (only on a terminal, never with NO_COLOR)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TextIO
+
+_COLOURS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def paint(text: str, colour: str, *, enabled: bool) -> str:
+    if not enabled or colour not in _COLOURS:
+        return text
+    return f"\033[{_COLOURS[colour]}m{text}\033[0m"
+
+
+def out(text: str = "", *, end: str = "\n") -> None:
+    sys.stdout.write(text + end)
+    sys.stdout.flush()
+
+
+def err(text: str = "", *, end: str = "\n") -> None:
+    sys.stderr.write(text + end)
+    sys.stderr.flush()
+
+
+def warn(text: str) -> None:
+    err(paint("warning: ", "yellow", enabled=use_colour(sys.stderr)) + text)
+
+
+def error(text: str) -> None:
+    err(paint("error: ", "red", enabled=use_colour(sys.stderr)) + text)
+
+
+def progress(text: str) -> None:
+    """Progress of long steps (builds, pushes, rollouts): on stderr, so stdout stays parseable."""
+    err(paint(text, "dim", enabled=use_colour(sys.stderr)))

@@ -1,0 +1,25 @@
+"""Tests under tests/env/ need the local environment (`make env-up`) and are marked `env`;
+`make test-unit` deselects them. They fail, rather than skip, when the environment is missing:
+a suite that silently skips its real-component tests proves nothing."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ENV_DIR = Path(__file__).parent / "env"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if ENV_DIR in Path(str(item.fspath)).parents:
+            item.add_marker(pytest.mark.env)
+
+
+def need_env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run `make env-up` and `source .kfws-env/env.sh`")
+    return value
