@@ -1,0 +1,62 @@
+"""What kfws observed of the world: immutable values produced by the observe adapters and read by
+the pure planners. Nothing here does I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """A managed image's build inputs, read from disk, and their content digest."""
+
+    name: str
+    input_digest: str  # "sha256:<hex>" over Dockerfile, context files, args, target, platform, base
+    dockerfile: str  # the Dockerfile text (given or generated)
+    base_digest: str | None  # the FROM image's registry digest, when it could be resolved
+    tag: str  # the explicit tag, or the content-addressed "kfws1-<hex>"
+
+
+@dataclass(frozen=True)
+class ImageState:
+    """A managed image's target reference as the registry and the engine know it."""
+
+    name: str
+    reference: str  # "host/repo:tag"
+    registry_digest: str | None  # None = the registry has no such tag (404)
+    registry_input_digest: str | None  # the dev.kfws.input-digest label of what the registry has
+    engine_image_id: str | None  # the engine holds this tag built from the same inputs
+
+
+@dataclass(frozen=True)
+class ExternalImageState:
+    """A spawner option pointing at an image kfws does not build."""
+
+    reference: str
+    digest: str | None  # None = missing (404) or not checked
+    error: str | None = None  # unreachable: reported in the plan, not fatal
+
+
+@dataclass(frozen=True)
+class ClusterState:
+    """The live spawner config and the web app that serves it."""
+
+    namespace: str
+    deployment: str
+    deployment_generation: int
+    deployment_labels: Mapping[str, str]
+    config_map: str
+    config_map_resource_version: str
+    config_key: str  # "spawner_ui_config.yaml"
+    config_text: str  # the key's content, exactly as stored
+    config_annotations: Mapping[str, str] = field(default_factory=dict)
+    gitops_owner: str | None = None  # "Argo CD (app foo)" / "Flux kustomize-controller" / None
+
+
+@dataclass(frozen=True)
+class Observed:
+    inputs: Mapping[str, BuildInputs]  # by managed image name
+    images: Mapping[str, ImageState]  # by managed image name
+    externals: Mapping[str, ExternalImageState] = field(default_factory=dict)  # by reference
+    cluster: ClusterState | None = None  # None when the spec has no spawner groups/flags

@@ -1,0 +1,65 @@
+"""The plan: a passive, versioned record between plan and apply (plain data, no I/O).
+
+A Plan holds the digest of the workspace file it came from, the fingerprint of everything
+observed that its changes depend on (apply re-observes and refuses a stale plan), and the ordered
+changes: images first, cluster last. Values are JSON-able so a plan can be saved, shown and
+applied later; nothing in it is a credential or a secret-looking build argument value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+PLAN_FORMAT_VERSION = 1
+
+
+class ChangeKind(Enum):
+    # images: the order here is the order apply runs them in
+    BUILD_IMAGE = "build"  # the tag is missing from the registry: build and push
+    REBUILD_IMAGE = "rebuild"  # the tag exists but was built from other inputs: rebuild, re-push
+    PUSH_IMAGE = "push"  # the engine already holds the exact image; the registry doesn't
+    # cluster
+    UPDATE_SPAWNER = "update-spawner"  # patch the owned lists/flags in spawner_ui_config.yaml
+    RESTART_WEBAPP = "restart-webapp"  # reload the jupyter-web-app so the change shows now
+
+    @property
+    def is_image(self) -> bool:
+        return self in (ChangeKind.BUILD_IMAGE, ChangeKind.REBUILD_IMAGE, ChangeKind.PUSH_IMAGE)
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One fact a change depends on, as seen at plan time. `value` None = absent."""
+
+    key: str  # e.g. "registry:127.0.0.1:15001/ds-team/jupyter:kfws1-ab12…"
+    value: str | None  # e.g. "sha256:…", or "rv=123 sha256=…" for a ConfigMap
+
+
+@dataclass(frozen=True)
+class Change:
+    kind: ChangeKind
+    target: str  # full image reference, or "configmap/NAMESPACE/NAME", "deployment/NS/NAME"
+    reason: str  # one line a reviewer reads: why this change is needed
+    before: Any = None  # JSON-able; e.g. registry digest, or old spawner YAML text
+    after: Any = None  # JSON-able; e.g. new input digest, or the spawner YAML text to write
+    details: Mapping[str, Any] = field(default_factory=dict)  # kind-specific, JSON-able
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec_path: str  # as given on the command line (for display only)
+    spec_digest: str  # "sha256:…" of the workspace file's bytes
+    fingerprint: tuple[Observation, ...]  # sorted by key
+    changes: tuple[Change, ...]  # in apply order
+    warnings: tuple[str, ...] = ()  # e.g. GitOps ownership, unreachable external images
+    format_version: int = PLAN_FORMAT_VERSION
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.changes)
+
+    def count(self, kind: ChangeKind) -> int:
+        return sum(1 for c in self.changes if c.kind is kind)
