@@ -15,6 +15,10 @@ from typing import Any
 
 PLAN_FORMAT_VERSION = 1
 
+# Written where a `pin: digest` option refers to an image this plan builds: its digest is only
+# known after the push. The applier substitutes it and refuses to write text still holding it.
+PENDING_DIGEST = "sha256:known-after-apply"
+
 
 class ChangeKind(Enum):
     # images: the order here is the order apply runs them in

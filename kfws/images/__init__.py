@@ -1,0 +1,1 @@
+"""Pure helpers for managed images: Dockerfile generation, content digests, tags."""

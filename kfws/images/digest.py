@@ -1,0 +1,119 @@
+"""Content digests of build inputs, and the content-addressed tags made from them.
+
+The digest covers everything that decides what a build produces: the Dockerfile text (given or
+generated, wherever it lives), every context file that .dockerignore lets through (relative path,
+normalised mode, content), build args, target, platform, and each base image's registry digest.
+It never covers where the checkout is or who owns the files, so the same inputs give the same tag
+on any machine. Comparable taggers missed the Dockerfile outside the context, the build args or the
+base digest; this one doesn't.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+# Bump when what goes into the digest changes: a new scheme can never collide with old tags.
+TAG_SCHEME = "kfws1"
+TAG_HEX_CHARS = 24  # 96 bits: collisions are not a practical concern, tags stay readable
+
+
+@dataclass(frozen=True)
+class ContextEntry:
+    path: str  # relative, "/"-separated
+    kind: str  # "file" | "dir" | "symlink"
+    mode: int  # normalised: 0o755 (executable or dir) or 0o644
+    content_sha256: str  # of the file bytes, or of the symlink target; "" for dirs
+
+
+def normalise_mode(kind: str, st_mode: int) -> int:
+    # Git only keeps the executable bit, and umasks differ between machines: keep just that.
+    if kind == "dir" or st_mode & 0o111:
+        return 0o755
+    return 0o644
+
+
+def input_digest(
+    *,
+    dockerfile_text: str,
+    entries: Iterable[ContextEntry],
+    args: Mapping[str, str],
+    target: str | None,
+    platform: str | None,
+    base_digests: Mapping[str, str | None],
+) -> str:
+    document = {
+        "scheme": TAG_SCHEME,
+        "dockerfile": hashlib.sha256(dockerfile_text.encode()).hexdigest(),
+        "context": [
+            [e.path, e.kind, oct(e.mode), e.content_sha256]
+            for e in sorted(entries, key=lambda e: e.path)
+        ],
+        "args": dict(sorted(args.items())),
+        "target": target,
+        "platform": platform,
+        # an unresolvable base is recorded by name, so resolving it later changes the tag
+        "bases": {ref: base_digests[ref] for ref in sorted(base_digests)},
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def content_tag(digest: str) -> str:
+    return f"{TAG_SCHEME}-{digest.removeprefix('sha256:')[:TAG_HEX_CHARS]}"
+
+
+def base_images(dockerfile_text: str, args: Mapping[str, str] | None = None) -> list[str]:
+    """The external images a Dockerfile builds FROM (not earlier stages, not scratch).
+
+    `FROM ${X}` is resolved from build args / ARG defaults before the first FROM; a reference
+    that still holds a variable is skipped (and then not part of the digest)."""
+    arg_defaults: dict[str, str] = {}
+    stages: set[str] = set()
+    bases: list[str] = []
+    seen_from = False
+    for raw in _logical_lines(dockerfile_text):
+        words = raw.split()
+        if not words:
+            continue
+        instruction = words[0].upper()
+        if instruction == "ARG" and not seen_from and len(words) >= 2:
+            name, _, default = words[1].partition("=")
+            arg_defaults[name] = (args or {}).get(name, default.strip('"'))
+        elif instruction == "FROM":
+            seen_from = True
+            rest = [w for w in words[1:] if not w.startswith("--")]
+            if not rest:
+                continue
+            ref = _expand(rest[0], arg_defaults)
+            if len(rest) >= 3 and rest[1].upper() == "AS":
+                stages.add(rest[2].lower())
+            if ref is None or ref.lower() in stages or ref == "scratch" or ref in bases:
+                continue
+            bases.append(ref)
+    return bases
+
+
+def _expand(word: str, values: Mapping[str, str]) -> str | None:
+    for name, value in values.items():
+        word = word.replace("${" + name + "}", value).replace("$" + name, value)
+    return None if "$" in word else word
+
+
+def _logical_lines(text: str) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#") and not current:
+            continue
+        if stripped.endswith("\\"):
+            current += stripped[:-1] + " "
+            continue
+        lines.append(current + stripped)
+        current = ""
+    if current:
+        lines.append(current)
+    return lines
