@@ -77,9 +77,7 @@ def context_entries(context: Path, dockerfile: Path) -> list[ContextEntry]:
             entries.append(ContextEntry(rel, "dir", normalise_mode("dir", st.st_mode), ""))
         else:
             entries.append(
-                ContextEntry(
-                    rel, "file", normalise_mode("file", st.st_mode), _file_sha256(full)
-                )
+                ContextEntry(rel, "file", normalise_mode("file", st.st_mode), _file_sha256(full))
             )
     return entries
 

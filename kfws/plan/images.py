@@ -91,8 +91,7 @@ def _image_change(
     return Change(
         kind=ChangeKind.REBUILD_IMAGE,
         target=state.reference,
-        reason=f"the tag exists but was {found}; the inputs are now "
-        f"{_short(inputs.input_digest)}",
+        reason=f"the tag exists but was {found}; the inputs are now {_short(inputs.input_digest)}",
         before=state.registry_digest,
         after=inputs.input_digest,
         details=details,

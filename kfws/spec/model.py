@@ -91,7 +91,8 @@ class SpawnerGroup:
 
 @dataclass(frozen=True)
 class SpawnerSpec:
-    groups: tuple[SpawnerGroup, ...] = ()  # only the groups present in the file, in GROUP_KEYS order
+    # only the groups present in the file, in GROUP_KEYS order
+    groups: tuple[SpawnerGroup, ...] = ()
     # None = absent from the file: leave the cluster's value alone
     allow_custom_image: bool | None = None
     hide_registry: bool | None = None
