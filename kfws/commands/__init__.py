@@ -11,4 +11,6 @@ class Command(Protocol):
     def register(self, sub: argparse._SubParsersAction[Any]) -> None: ...
 
 
-COMMANDS: list[Command] = []
+from kfws.commands import apply, dockerfile, plan, show  # noqa: E402
+
+COMMANDS: list[Command] = [plan, apply, show, dockerfile]

@@ -35,7 +35,8 @@ def generate_dockerfile(spec: GeneratedSpec) -> str:
         packages = " ".join(sorted(spec.apt))
         lines.append(
             "RUN apt-get update \\\n"
-            f" && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends {packages} \\\n"
+            " && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends"
+            f" {packages} \\\n"
             " && rm -rf /var/lib/apt/lists/*"
         )
     if spec.pip:

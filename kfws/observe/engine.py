@@ -60,7 +60,9 @@ class EngineClient:
         except self._errors.ImageNotFound:
             return None
         except self._errors.APIError as e:
-            raise EngineError(f"cannot inspect {reference}: {_short(e)}", where="docker engine")
+            raise EngineError(
+                f"cannot inspect {reference}: {_short(e)}", where="docker engine"
+            ) from e
         labels = (image.attrs.get("Config") or {}).get("Labels") or {}
         return str(image.id) if labels.get(INPUT_DIGEST_LABEL) == input_digest else None
 

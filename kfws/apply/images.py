@@ -1,0 +1,138 @@
+"""Executes the image changes of a plan: build (or reuse) and push, then check the registry.
+
+All image work runs before the cluster is touched. A failure stops the apply: the report says
+which images were built and pushed and which were not, and nothing is claimed that didn't happen.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from kfws import output
+from kfws.errors import ApplyError, EngineError, KfwsError
+from kfws.observe.engine import (
+    IMAGE_NAME_LABEL,
+    INPUT_DIGEST_LABEL,
+    BuildRequest,
+    EngineClient,
+)
+from kfws.observe.model import BuildInputs
+from kfws.observe.registry import RegistryClient
+from kfws.plan.model import Change, ChangeKind
+from kfws.spec.model import ImageSpec, Spec
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    name: str
+    reference: str
+    built: bool
+    pushed: bool
+    digest: str | None
+    error: str | None = None
+
+
+def default_log_dir() -> Path:
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "kfws" / "logs"
+
+
+def apply_images(
+    spec: Spec,
+    inputs: Mapping[str, BuildInputs],
+    changes: Sequence[Change],
+    *,
+    engine: EngineClient,
+    registry: RegistryClient,
+    parallelism: int,
+    log_dir: Path,
+) -> list[ImageResult]:
+    """Runs every image change; raises ApplyError (after all started work ended) if any failed."""
+    work = [c for c in changes if c.kind.is_image]
+    if not work:
+        return []
+
+    def run(change: Change) -> ImageResult:
+        name = str(change.details["name"])
+        image = spec.image(name)
+        assert image is not None
+        try:
+            return _one(image, inputs[name], change, engine, registry, log_dir)
+        except KfwsError as e:
+            return ImageResult(name, change.target, False, False, None, error=e.render())
+
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        results = list(pool.map(run, work))
+    failed = [r for r in results if r.error]
+    if failed:
+        done = [r for r in results if not r.error]
+        lines = [f"  {r.reference}: {r.error}" for r in failed]
+        lines += [f"  {r.reference}: built and pushed ({r.digest})" for r in done]
+        raise ApplyError(
+            f"{len(failed)} of {len(results)} images failed; the cluster was not touched "
+            "(it is exactly as it was).\n" + "\n".join(lines),
+            where="apply",
+            hint="fix the failure and re-run; images already pushed are not rebuilt",
+        )
+    return results
+
+
+def _one(
+    image: ImageSpec,
+    inputs: BuildInputs,
+    change: Change,
+    engine: EngineClient,
+    registry: RegistryClient,
+    log_dir: Path,
+) -> ImageResult:
+    reference = change.target
+    log_path = log_dir / f"{image.name}-{inputs.tag}.log"
+    built = False
+    if change.kind in (ChangeKind.BUILD_IMAGE, ChangeKind.REBUILD_IMAGE):
+        output.progress(f"{reference}: building (log: {log_path})")
+        _build(image, inputs, reference, engine, log_path)
+        built = True
+    output.progress(f"{reference}: pushing")
+    digest = engine.push(reference, log_path, output.progress)
+    repo, _, tag = reference.rpartition(":")
+    info = registry.resolve(repo, tag)
+    if info is None or info.digest != digest:
+        raise EngineError(
+            f"after the push, the registry serves {info.digest if info else 'nothing'} for "
+            f"{reference}, not the pushed {digest}",
+            where=f"image {reference}",
+            hint="someone else pushed the same tag at the same time, or the registry lost it; "
+            "re-run the apply",
+        )
+    output.progress(f"{reference}: pushed {digest}")
+    return ImageResult(image.name, reference, built, True, digest)
+
+
+def _build(
+    image: ImageSpec, inputs: BuildInputs, reference: str, engine: EngineClient, log_path: Path
+) -> None:
+    labels = {
+        INPUT_DIGEST_LABEL: inputs.input_digest,
+        IMAGE_NAME_LABEL: image.name,
+        "org.opencontainers.image.title": image.name,
+    }
+    if image.build is not None:
+        b = image.build
+        request = BuildRequest(
+            reference, b.context, b.dockerfile, b.args, b.target, b.platform, labels
+        )
+        engine.build(request, log_path, output.progress)
+        return
+    assert image.generated is not None
+    with tempfile.TemporaryDirectory(prefix="kfws-build-") as tmp:
+        dockerfile = Path(tmp) / "Dockerfile"
+        dockerfile.write_text(inputs.dockerfile, encoding="utf-8")
+        request = BuildRequest(
+            reference, Path(tmp), dockerfile, {}, None, image.generated.platform, labels
+        )
+        engine.build(request, log_path, output.progress)

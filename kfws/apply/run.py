@@ -1,0 +1,130 @@
+"""Applies a plan: refuse if the workspace or the world moved since the plan (stale plan), then
+images first, cluster last. Returns what was done; never claims what didn't happen."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kfws.errors import ApplyError, KfwsError, PlanError, StalePlanError
+from kfws.observe.model import Observed
+from kfws.plan.model import PENDING_DIGEST, Change, Plan
+from kfws.spec.model import Spec
+
+
+@dataclass
+class ApplyReport:
+    built: list[str] = field(default_factory=list)
+    pushed: list[str] = field(default_factory=list)
+    cluster: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        cluster = "; ".join(self.cluster) if self.cluster else "cluster unchanged"
+        return f"Apply complete: {len(self.built)} built, {len(self.pushed)} pushed; {cluster}."
+
+
+def stale_entries(plan: Plan, fresh: Plan) -> list[str]:
+    now = {o.key: o.value for o in fresh.fingerprint}
+    lines = []
+    for o in plan.fingerprint:
+        if now.get(o.key, "<not observed>") != o.value:
+            lines.append(
+                f"{o.key}: planned {o.value or 'absent'}, now {now.get(o.key) or 'absent'}"
+            )
+    return lines
+
+
+def check_fresh(spec: Spec, plan: Plan, observed: Observed) -> None:
+    from kfws.plan.build import make_plan
+
+    if plan.spec_digest != spec.digest:
+        raise PlanError(
+            f"the workspace file changed since the plan was made ({plan.spec_digest[:19]}…, "
+            f"now {spec.digest[:19]}…); nothing was touched",
+            where=str(spec.path),
+            hint="run `kfws plan --out` again and review the new plan",
+        )
+    stale = stale_entries(plan, make_plan(spec, observed, spec_path=plan.spec_path))
+    if stale:
+        raise StalePlanError(
+            "saved plan is stale: what it was computed from has changed; nothing was touched\n  "
+            + "\n  ".join(stale),
+            where=plan.spec_path,
+            hint="run `kfws plan --out` again and review the new plan",
+        )
+
+
+def fill_pending_digests(change: Change, digests: dict[str, str]) -> Change:
+    """Puts the pushed digests where a `pin: digest` option waited for them."""
+    if not isinstance(change.after, str) or PENDING_DIGEST not in change.after:
+        return change
+    text = change.after
+    for repository, digest in digests.items():
+        text = text.replace(f"{repository}@{PENDING_DIGEST}", f"{repository}@{digest}")
+    if PENDING_DIGEST in text:
+        raise ApplyError(
+            "a pinned spawner option still waits for a digest that no push produced; "
+            "the cluster was not touched",
+            where=change.target,
+            hint="re-run `kfws plan`",
+        )
+    return Change(change.kind, change.target, change.reason, change.before, text, change.details)
+
+
+def apply_plan(
+    spec: Spec,
+    plan: Plan,
+    observed: Observed,
+    *,
+    parallelism: int,
+    context: str | None,
+    lock_timeout: float,
+    rollout_timeout: float,
+    log_dir: Path,
+    registry_factory: Callable[[], object],
+) -> ApplyReport:
+    from kfws.apply.images import apply_images
+    from kfws.observe.engine import EngineClient
+    from kfws.observe.registry import RegistryClient
+
+    check_fresh(spec, plan, observed)
+    report = ApplyReport()
+    image_changes = [c for c in plan.changes if c.kind.is_image]
+    cluster_changes = [c for c in plan.changes if not c.kind.is_image]
+    digests: dict[str, str] = {}
+    if image_changes:
+        registry = registry_factory()
+        assert isinstance(registry, RegistryClient)
+        results = apply_images(
+            spec,
+            observed.inputs,
+            image_changes,
+            engine=EngineClient(),
+            registry=registry,
+            parallelism=parallelism,
+            log_dir=log_dir,
+        )
+        for r in results:
+            if r.built:
+                report.built.append(r.reference)
+            if r.pushed:
+                report.pushed.append(r.reference)
+            if r.digest:
+                digests[r.reference.rpartition(":")[0]] = r.digest
+    if cluster_changes:
+        from kfws.apply.spawner import apply_cluster_changes
+
+        filled = [fill_pending_digests(c, digests) for c in cluster_changes]
+        try:
+            report.cluster = apply_cluster_changes(
+                filled,
+                context=context or spec.cluster.context,
+                lock_timeout=lock_timeout,
+                rollout_timeout=rollout_timeout,
+            )
+        except KfwsError as e:
+            if report.pushed:
+                e.message += f"\n  (images pushed before the cluster step: {len(report.pushed)})"
+            raise
+    return report

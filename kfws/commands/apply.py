@@ -1,0 +1,87 @@
+"""kfws apply [PLAN]: build and push what is missing, then update the spawner and reload.
+
+With a saved plan: execute exactly that plan, refusing it if anything it depends on moved.
+Without: plan, show the plan, and ask (or --auto-approve; without a terminal it refuses)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from kfws import output
+from kfws.commands.common import add_file_arg, add_target_args, load
+from kfws.errors import KfwsError
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "apply", help="build, push and update the spawner (a saved plan, or plan now)"
+    )
+    p.add_argument("plan", nargs="?", help="a plan saved by `kfws plan --out`")
+    add_file_arg(p)
+    add_target_args(p)
+    p.add_argument("--auto-approve", action="store_true", help="don't ask before applying")
+    p.add_argument("--lock-timeout", type=float, default=60.0, help="seconds to wait for the lock")
+    p.add_argument(
+        "--rollout-timeout", type=float, default=300.0, help="seconds to wait for the web app"
+    )
+    p.add_argument("--log-dir", help="where build logs go (default: ~/.local/state/kfws/logs)")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kfws.apply.images import default_log_dir
+    from kfws.apply.run import apply_plan
+    from kfws.observe.observe import observe
+    from kfws.observe.registry import RegistryClient
+    from kfws.plan.build import make_plan
+    from kfws.plan.planfile import read_plan
+    from kfws.render.text import render_text
+
+    colour = output.use_colour(sys.stdout)
+    if args.plan:
+        plan = read_plan(Path(args.plan))
+        spec = load(args.file if args.file != "workspace.yaml" else plan.spec_path)
+        observed = observe(spec, parallelism=args.parallelism, context=args.context)
+    else:
+        spec = load(args.file)
+        observed = observe(spec, parallelism=args.parallelism, context=args.context)
+        plan = make_plan(spec, observed, spec_path=args.file)
+        output.out(render_text(plan, colour=colour), end="")
+        if not plan.has_changes:
+            return 0
+        if not args.auto_approve:
+            _confirm()
+    if not plan.has_changes:
+        output.out("No changes to apply.")
+        return 0
+    report = apply_plan(
+        spec,
+        plan,
+        observed,
+        parallelism=args.parallelism,
+        context=args.context,
+        lock_timeout=args.lock_timeout,
+        rollout_timeout=args.rollout_timeout,
+        log_dir=Path(args.log_dir) if args.log_dir else default_log_dir(),
+        registry_factory=lambda: RegistryClient(spec.registry_options),
+    )
+    for line in report.cluster:
+        output.out(f"  {line}")
+    output.out(report.summary())
+    return 0
+
+
+def _confirm() -> None:
+    if not sys.stdin.isatty():
+        raise KfwsError(
+            "refusing to apply without confirmation: no terminal to ask on",
+            where="apply",
+            hint="review the plan and pass --auto-approve, or apply a saved plan "
+            "(`kfws plan --out plan.json`, then `kfws apply plan.json --auto-approve`)",
+        )
+    output.err("Apply these changes? Only 'yes' is accepted: ", end="")
+    if sys.stdin.readline().strip() != "yes":
+        raise KfwsError("apply cancelled; nothing was changed", where="apply")

@@ -1,0 +1,43 @@
+"""Arguments and steps shared by the commands that plan or apply."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kfws.spec.model import Spec
+
+DEFAULT_WORKSPACE = "workspace.yaml"
+
+
+def add_file_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-f", "--file", default=DEFAULT_WORKSPACE, help="the workspace file (default: %(default)s)"
+    )
+
+
+def add_target_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--context", help="kubeconfig context (default: the workspace's, else current)"
+    )
+    parser.add_argument(
+        "--parallelism",
+        type=int,
+        default=int(os.environ.get("KFWS_PARALLELISM", "8")),
+        help="registry lookups, builds and pushes at once (default: %(default)s)",
+    )
+
+
+def add_format_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
+    parser.add_argument(
+        "--format", choices=choices, default=choices[0], help="output format (default: %(default)s)"
+    )
+
+
+def load(path: str) -> Spec:
+    from kfws.spec.load import load_spec
+
+    return load_spec(Path(path))

@@ -1,0 +1,37 @@
+"""kfws dockerfile NAME: print the Dockerfile a managed image is built from (generated or given)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kfws import output
+from kfws.commands.common import add_file_arg, load
+from kfws.errors import KfwsError
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser("dockerfile", help="print the Dockerfile of a managed image")
+    p.add_argument("name", help="the image's name in workspace.yaml")
+    add_file_arg(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kfws.images.dockerfile import generate_dockerfile
+
+    spec = load(args.file)
+    image = spec.image(args.name)
+    if image is None:
+        names = ", ".join(i.name for i in spec.images) or "none"
+        raise KfwsError(
+            f"no managed image named {args.name!r}",
+            where=str(spec.path),
+            hint=f"the images declared are: {names}",
+        )
+    if image.generated is not None:
+        output.out(generate_dockerfile(image.generated), end="")
+    else:
+        assert image.build is not None
+        output.out(image.build.dockerfile.read_text(encoding="utf-8"), end="")
+    return 0

@@ -1,0 +1,50 @@
+"""kfws plan: what apply would do, from workspace.yaml against the registry and the cluster."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from kfws import output
+from kfws.commands.common import add_file_arg, add_format_arg, add_target_args, load
+
+EXIT_CHANGES = 2
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser("plan", help="show what apply would change (reads only)")
+    add_file_arg(p)
+    add_target_args(p)
+    add_format_arg(p, ("text", "markdown", "json"))
+    p.add_argument("--out", metavar="PLAN", help="save the plan (JSON) for `kfws apply PLAN`")
+    p.add_argument(
+        "--detailed-exitcode",
+        action="store_true",
+        help="exit 2 when there are changes, 0 when none, 1 on error",
+    )
+    p.set_defaults(run=run)
+
+
+def make(args: argparse.Namespace) -> Any:
+    """Load, observe and plan; returns (spec, observed, plan)."""
+    from kfws.observe.observe import observe
+    from kfws.plan.build import make_plan
+
+    spec = load(args.file)
+    observed = observe(spec, parallelism=args.parallelism, context=args.context)
+    return spec, observed, make_plan(spec, observed, spec_path=args.file)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kfws.plan.planfile import write_plan
+    from kfws.render import render
+
+    _, _, plan = make(args)
+    if args.out:
+        write_plan(plan, Path(args.out))
+    output.out(render(plan, args.format, colour=output.use_colour(sys.stdout)), end="")
+    if args.out:
+        output.err(f"Saved the plan to {args.out}; apply it with `kfws apply {args.out}`.")
+    return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else 0

@@ -1,0 +1,141 @@
+"""observe(): everything kfws needs to know of the world, in one immutable Observed.
+
+Order matters only for cost: build inputs first (disk, plus base image digests), then one batch
+of manifest lookups at bounded parallelism, then labels only where an explicit tag must be
+compared, then the engine only for images the registry lacks, then the cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kfws import output
+from kfws.errors import EngineError, RegistryError
+from kfws.observe.inputs import check_build_args, read_inputs
+from kfws.observe.model import BuildInputs, ClusterState, ExternalImageState, ImageState, Observed
+from kfws.observe.registry import RegistryClient
+from kfws.reference import parse_reference
+from kfws.spec.model import Spec
+
+
+def split_reference(ref: str) -> tuple[str, str]:
+    """ "host/repo:tag" or "host/repo@sha256:…" -> ("host/repo", "tag" or "sha256:…")."""
+    parsed = parse_reference(ref)
+    return parsed.repository_with_registry, parsed.digest or parsed.tag or "latest"
+
+
+def external_options(spec: Spec) -> list[str]:
+    names = {i.name for i in spec.images}
+    refs: set[str] = set()
+    for group in spec.spawner.groups:
+        refs.update(o for o in (*group.options, group.default) if o not in names)
+    return sorted(refs)
+
+
+def observe(
+    spec: Spec,
+    *,
+    parallelism: int = 8,
+    context: str | None = None,
+    registry: RegistryClient | None = None,
+    engine_factory: Callable[[], object] | None = None,
+    with_cluster: bool = True,
+) -> Observed:
+    check_build_args(spec)
+    client = registry or RegistryClient(spec.registry_options)
+
+    def resolve_base(ref: str) -> str | None:
+        repo, reference = split_reference(ref)
+        info = client.resolve(repo, reference)
+        if info is None:
+            raise RegistryError(
+                f"the base image {ref} does not exist in its registry",
+                where=f"image {ref}",
+                hint="push the base image first, or fix the `from:` / FROM reference",
+            )
+        return info.digest
+
+    inputs: dict[str, BuildInputs] = {i.name: read_inputs(i, resolve_base) for i in spec.images}
+    targets = {i.name: (i.repository, inputs[i.name].tag) for i in spec.images}
+    found = client.resolve_many(sorted(set(targets.values())), parallelism=parallelism)
+
+    images: dict[str, ImageState] = {}
+    missing: list[str] = []
+    for image in spec.images:
+        repo, tag = targets[image.name]
+        info = found[(repo, tag)]
+        label = None
+        if info is not None and image.tag is not None:
+            label = client.image_labels(repo, tag).get("dev.kfws.input-digest")
+        if info is None:
+            missing.append(image.name)
+        images[image.name] = ImageState(
+            name=image.name,
+            reference=f"{repo}:{tag}",
+            registry_digest=info.digest if info else None,
+            registry_input_digest=label,
+            engine_image_id=None,
+        )
+    if missing:
+        images.update(_engine_states(images, inputs, missing, engine_factory))
+
+    externals = _externals(spec, client, parallelism)
+    cluster: ClusterState | None = None
+    if with_cluster and (spec.spawner.groups or _has_flags(spec)):
+        from kfws.observe.cluster import observe_cluster
+
+        cluster = observe_cluster(spec.cluster, context=context or spec.cluster.context)
+    return Observed(inputs=inputs, images=images, externals=externals, cluster=cluster)
+
+
+def _has_flags(spec: Spec) -> bool:
+    s = spec.spawner
+    return any(
+        v is not None
+        for v in (s.allow_custom_image, s.hide_registry, s.hide_tag, s.image_pull_policy)
+    )
+
+
+def _engine_states(
+    images: dict[str, ImageState],
+    inputs: dict[str, BuildInputs],
+    missing: list[str],
+    engine_factory: Callable[[], object] | None,
+) -> dict[str, ImageState]:
+    """For images the registry lacks: does the engine already hold the exact build? An engine
+    that can't be reached only costs us the `push` shortcut, so plan says `build` and warns."""
+    from kfws.observe.engine import EngineClient
+
+    try:
+        engine = engine_factory() if engine_factory else EngineClient()
+    except EngineError as e:
+        output.warn(f"{e.message}; planning builds without checking local images")
+        return {}
+    assert isinstance(engine, EngineClient)
+    updated: dict[str, ImageState] = {}
+    for name in missing:
+        state = images[name]
+        image_id = engine.local_image_id(state.reference, inputs[name].input_digest)
+        updated[name] = ImageState(
+            name=state.name,
+            reference=state.reference,
+            registry_digest=None,
+            registry_input_digest=None,
+            engine_image_id=image_id,
+        )
+    return updated
+
+
+def _externals(
+    spec: Spec, client: RegistryClient, parallelism: int
+) -> dict[str, ExternalImageState]:
+    """Spawner options kfws doesn't build: does each resolve? Unreachable is reported, not fatal."""
+    states: dict[str, ExternalImageState] = {}
+    for ref in external_options(spec):
+        try:
+            repo, reference = split_reference(ref)
+            info = client.resolve(repo, reference)
+            states[ref] = ExternalImageState(ref, info.digest if info else None)
+        except RegistryError as e:
+            states[ref] = ExternalImageState(ref, None, error=e.message)
+    return states

@@ -1,0 +1,34 @@
+"""The whole planner (pure): images first, then the spawner, into one Plan."""
+
+from __future__ import annotations
+
+from kfws.observe.model import Observed
+from kfws.plan.images import plan_images
+from kfws.plan.model import Change, Observation, Plan
+from kfws.spec.model import Spec
+
+
+def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
+    images = plan_images(spec, observed)
+    changes: list[Change] = list(images.changes)
+    observations: list[Observation] = list(images.observations)
+    warnings: list[str] = []
+    for ref, state in sorted(observed.externals.items()):
+        if state.error:
+            warnings.append(f"spawner option {ref} could not be checked: {state.error}")
+        elif state.digest is None:
+            warnings.append(f"spawner option {ref} does not exist in its registry")
+    if observed.cluster is not None:
+        from kfws.plan.spawner import plan_spawner
+
+        part = plan_spawner(spec, images.refs_by_tag, observed.cluster)
+        changes.extend(part.changes)
+        observations.extend(part.observations)
+        warnings.extend(part.warnings)
+    return Plan(
+        spec_path=spec_path,
+        spec_digest=spec.digest,
+        fingerprint=tuple(sorted(set(observations), key=lambda o: o.key)),
+        changes=tuple(changes),
+        warnings=tuple(warnings),
+    )

@@ -1,0 +1,71 @@
+"""Plan -> text for a terminal (pure). Terraform-like: a summary line, one line per change with
+its reason, and the unified diff of the spawner YAML as it will be written."""
+
+from __future__ import annotations
+
+from kfws.output import paint
+from kfws.plan.model import Change, ChangeKind, Plan
+from kfws.render.diff import spawner_diff
+
+_SYMBOL = {
+    ChangeKind.BUILD_IMAGE: ("+", "green"),
+    ChangeKind.REBUILD_IMAGE: ("~", "yellow"),
+    ChangeKind.PUSH_IMAGE: ("^", "cyan"),
+    ChangeKind.UPDATE_SPAWNER: ("~", "yellow"),
+    ChangeKind.RESTART_WEBAPP: ("↻", "cyan"),
+}
+
+_SUMMARY_WORDS = {
+    ChangeKind.BUILD_IMAGE: "to build",
+    ChangeKind.REBUILD_IMAGE: "to rebuild",
+    ChangeKind.PUSH_IMAGE: "to push",
+    ChangeKind.UPDATE_SPAWNER: "to change",
+    ChangeKind.RESTART_WEBAPP: "to restart",
+}
+
+
+def summary_line(plan: Plan) -> str:
+    if not plan.has_changes:
+        return "No changes. The registry and the cluster match the workspace."
+    parts = [f"{plan.count(k)} {_SUMMARY_WORDS[k]}" for k in ChangeKind if plan.count(k)]
+    return "Plan: " + ", ".join(parts) + "."
+
+
+def render_text(plan: Plan, *, colour: bool = False, stale: list[str] | None = None) -> str:
+    lines: list[str] = []
+    if stale:
+        lines.append(
+            paint(
+                "WARNING: this saved plan is stale; applying it will be refused:",
+                "red",
+                enabled=colour,
+            )
+        )
+        lines.extend(f"  {s}" for s in stale)
+        lines.append("")
+    for warning in plan.warnings:
+        lines.append(paint("warning: ", "yellow", enabled=colour) + warning)
+    if plan.warnings:
+        lines.append("")
+    for change in plan.changes:
+        lines.extend(_change_lines(change, colour))
+    if plan.changes:
+        lines.append("")
+    lines.append(paint(summary_line(plan), "bold", enabled=colour))
+    return "\n".join(lines) + "\n"
+
+
+def _change_lines(change: Change, colour: bool) -> list[str]:
+    symbol, hue = _SYMBOL[change.kind]
+    head = f"  {paint(symbol, hue, enabled=colour)} {change.kind.value:<15} {change.target}"
+    lines = [head, f"      {paint(change.reason, 'dim', enabled=colour)}"]
+    match change.kind:
+        case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
+            lines.append(f"      inputs {change.details.get('input_digest', '')}")
+        case ChangeKind.UPDATE_SPAWNER:
+            for d in spawner_diff(change):
+                hue_d = "green" if d.startswith("+") else "red" if d.startswith("-") else "dim"
+                lines.append("      " + paint(d, hue_d, enabled=colour))
+        case ChangeKind.RESTART_WEBAPP:
+            lines.append(f"      mode {change.details.get('mode', 'rollout')}")
+    return lines
