@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from kfws.errors import PlanError
+from kfws.plan.images import plan_images
+from kfws.plan.model import PENDING_DIGEST, ChangeKind
+from tests.unit.factories import REGISTRY, image, inputs, observed, spec, state
+
+DIGEST = "sha256:" + "d" * 64
+
+
+def ref(name: str, tag: str) -> str:
+    return f"{REGISTRY}/team/{name}:{tag}"
+
+
+@pytest.mark.parametrize(
+    ("explicit_tag", "registry", "label", "engine", "expected"),
+    [
+        # content-addressed tag: present means done, absent means build (or push if local)
+        (None, None, None, None, ChangeKind.BUILD_IMAGE),
+        (None, None, None, "sha256:local", ChangeKind.PUSH_IMAGE),
+        (None, DIGEST, None, None, None),
+        # explicit tag: compare the input-digest label of what the registry holds
+        ("v1", None, None, None, ChangeKind.BUILD_IMAGE),
+        ("v1", DIGEST, "sha256:" + "1" * 64, None, None),
+        ("v1", DIGEST, "sha256:" + "2" * 64, None, ChangeKind.REBUILD_IMAGE),
+        ("v1", DIGEST, None, None, ChangeKind.REBUILD_IMAGE),
+    ],
+)
+def test_image_actions(
+    explicit_tag: str | None,
+    registry: str | None,
+    label: str | None,
+    engine: str | None,
+    expected: ChangeKind | None,
+) -> None:
+    ins = inputs("nb", "1", tag=explicit_tag)
+    obs = observed((ins, state(ref("nb", ins.tag), registry=registry, label=label, engine=engine)))
+    part = plan_images(spec(image("nb", explicit_tag)), obs)
+    kinds = [c.kind for c in part.changes]
+    assert kinds == ([expected] if expected else [])
+    if expected:
+        change = part.changes[0]
+        assert change.target == ref("nb", ins.tag)
+        assert change.after == ins.input_digest
+        assert change.reason
+
+
+def test_rebuild_on_an_immutable_registry_is_refused_with_the_location() -> None:
+    ins = inputs("nb", "1", tag="v1")
+    obs = observed((ins, state(ref("nb", "v1"), registry=DIGEST, label="sha256:" + "2" * 64)))
+    with pytest.raises(PlanError) as e:
+        plan_images(spec(image("nb", "v1"), immutable=True), obs)
+    assert "immutable" in e.value.message
+    assert e.value.where == "workspace.yaml:12"
+    assert e.value.hint and "tag" in e.value.hint
+
+
+def test_fingerprint_holds_inputs_and_registry_state_of_every_image() -> None:
+    a, b = inputs("aa", "1"), inputs("bb", "2")
+    obs = observed((a, state(ref("aa", a.tag), registry=DIGEST)), (b, state(ref("bb", b.tag))))
+    part = plan_images(spec(image("aa"), image("bb")), obs)
+    facts = {o.key: o.value for o in part.observations}
+    assert facts == {
+        "inputs:aa": a.input_digest,
+        "inputs:bb": b.input_digest,
+        f"registry:{ref('aa', a.tag)}": DIGEST,
+        f"registry:{ref('bb', b.tag)}": None,
+    }
+
+
+def test_digest_refs_are_pending_for_images_this_plan_builds() -> None:
+    a, b = inputs("aa", "1"), inputs("bb", "2")
+    obs = observed((a, state(ref("aa", a.tag), registry=DIGEST)), (b, state(ref("bb", b.tag))))
+    part = plan_images(spec(image("aa"), image("bb")), obs)
+    assert part.refs_by_digest == {
+        "aa": f"{REGISTRY}/team/aa@{DIGEST}",
+        "bb": f"{REGISTRY}/team/bb@{PENDING_DIGEST}",
+    }
+    assert part.refs_by_tag == {"aa": ref("aa", a.tag), "bb": ref("bb", b.tag)}
