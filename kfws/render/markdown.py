@@ -1,0 +1,62 @@
+"""Plan -> Markdown for a pull-request comment (pure): a summary table, then each change in a
+collapsible block with a fenced diff. Long diffs are capped so the comment stays postable."""
+
+from __future__ import annotations
+
+from kfws.plan.model import Change, ChangeKind, Plan
+from kfws.render.diff import spawner_diff
+from kfws.render.text import summary_line
+
+MAX_DIFF_LINES = 200  # GitHub comments top out at 65,536 characters; stay well below
+
+
+def render_markdown(plan: Plan, *, stale: list[str] | None = None) -> str:
+    lines = ["### kfws plan", ""]
+    if stale:
+        lines.append("> [!WARNING]")
+        lines.append("> This saved plan is **stale**: applying it will be refused.")
+        lines.extend(f"> - `{s}`" for s in stale)
+        lines.append("")
+    lines.append(f"**{summary_line(plan)}**")
+    lines.append("")
+    for warning in plan.warnings:
+        lines.append(f"- :warning: {_escape(warning)}")
+    if plan.warnings:
+        lines.append("")
+    if plan.changes:
+        lines += ["| action | target | reason |", "|---|---|---|"]
+        lines += [f"| {c.kind.value} | `{c.target}` | {_escape(c.reason)} |" for c in plan.changes]
+        lines.append("")
+    for change in plan.changes:
+        lines.extend(_details(change))
+    lines.append(f"<sub>workspace `{plan.spec_path}` {plan.spec_digest[:19]}…</sub>")
+    return "\n".join(lines) + "\n"
+
+
+def _details(change: Change) -> list[str]:
+    match change.kind:
+        case ChangeKind.UPDATE_SPAWNER:
+            diff = spawner_diff(change)
+            shown = diff[:MAX_DIFF_LINES]
+            body = ["```diff", *shown, "```"]
+            if len(diff) > len(shown):
+                body.append(
+                    f"_{len(diff) - len(shown)} more diff lines not shown; "
+                    "run `kfws show` on the saved plan for all of them._"
+                )
+        case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
+            body = [f"inputs `{change.details.get('input_digest', '')}`"]
+        case ChangeKind.RESTART_WEBAPP:
+            body = [f"mode `{change.details.get('mode', 'rollout')}`"]
+    return [
+        f"<details><summary>{change.kind.value} <code>{change.target}</code></summary>",
+        "",
+        *body,
+        "",
+        "</details>",
+        "",
+    ]
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
