@@ -147,6 +147,42 @@ build_base_images() {
   touch "$STATE/base-image.done"
 }
 
+build_python_base() {
+  # A Debian base with python3 + pip (for images that pip- or apt-install), from debootstrap.
+  # The rootfs tarball is cached outside the clone, like the Kubernetes binaries.
+  local tag="127.0.0.1:$PORT_OPEN/kfws-base/python:bookworm"
+  if [[ -f $STATE/base-python.done ]] && registry_has "$PORT_OPEN" kfws-base/python bookworm; then
+    echo "python base image: already in the registry ($tag)"; return
+  fi
+  local cache="${KFWS_TESTENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfws-testenv}"
+  local tarball="$cache/debian-bookworm-python-minbase.tar" log="$STATE/base-python.log"
+  mkdir -p "$cache"
+  if [[ ! -f $tarball ]]; then
+    command -v debootstrap >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends debootstrap >"$log" 2>&1 || fail_part base-python "installing debootstrap failed" "$log"
+    local mirror
+    mirror=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+    local rootfs="$STATE/rootfs-python"
+    rm -rf "$rootfs"
+    debootstrap --variant=minbase --include=python3,python3-pip,sudo,ca-certificates \
+      bookworm "$rootfs" "${mirror:-http://deb.debian.org/debian}" >>"$log" 2>&1 \
+      || fail_part base-python "debootstrap failed" "$log"
+    rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
+    tar -C "$rootfs" --numeric-owner -cf "$tarball.tmp" . && mv "$tarball.tmp" "$tarball"
+    rm -rf "$rootfs"
+  fi
+  docker import "$tarball" kfws-local/debian-rootfs:bookworm >>"$log" 2>&1 \
+    || fail_part base-python "docker import failed" "$log"
+  local ctx="$STATE/base-python-ctx"
+  rm -rf "$ctx"; mkdir -p "$ctx/extra-ca"
+  cp "$ROOT/hack/base-python/Dockerfile" "$ctx/"
+  cp /usr/local/share/ca-certificates/*.crt "$ctx/extra-ca/" 2>/dev/null || true
+  docker build --network host -t "$tag" "$ctx" >>"$log" 2>&1 \
+    || fail_part base-python "docker build failed" "$log"
+  docker push "$tag" >>"$log" 2>&1 || fail_part base-python "docker push failed" "$log"
+  touch "$STATE/base-python.done"
+}
+
 write_env_sh() {
   cat >"$STATE/env.sh" <<ENV
 # Written by hack/env-up.sh: source it to talk to the local environment.
@@ -157,6 +193,7 @@ export KFWS_TEST_REGISTRY_AUTH=127.0.0.1:$PORT_AUTH
 export KFWS_TEST_CA_FILE=$STATE/pki/ca.crt
 export KFWS_TEST_REGISTRY_AUTH_HTPASSWD=$STATE/registry-auth/htpasswd
 export KFWS_TEST_BASE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox
+export KFWS_TEST_PYTHON_BASE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/python:bookworm
 ENV
   if [[ -f $STATE/k8s/env.sh ]]; then cat "$STATE/k8s/env.sh" >>"$STATE/env.sh"; fi
 }
@@ -168,6 +205,7 @@ timed registry-open start_registry open "$PORT_OPEN" 0
 timed registry-auth start_registry auth "$PORT_AUTH" 1
 timed trust trust_auth_registry
 timed base-image build_base_images
+timed base-python build_python_base
 if [[ ${KFWS_ENV_NO_K8S:-0} != 1 ]]; then
   timed kubernetes bash "$ROOT/hack/env-k8s.sh"
 fi
