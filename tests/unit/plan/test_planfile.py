@@ -94,3 +94,13 @@ def test_missing_plan_file(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as e:
         read_plan(tmp_path / "nope.json")
     assert "cannot read" in e.value.message
+
+
+def test_saved_plans_match_the_published_schema() -> None:
+    import jsonschema
+
+    schema = json.loads((Path(__file__).parents[3] / "schemas" / "plan.schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    jsonschema.validate(json.loads(plan_to_json(PLAN)), schema)
+    empty = Plan("w.yaml", "sha256:" + "0" * 64, (), ())
+    jsonschema.validate(json.loads(plan_to_json(empty)), schema)
