@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# The main job on the local environment: plan, then apply, workspace.yaml.
+# The main job on the local environment: plan, then apply, workspace.yaml; then plan again to
+# show that nothing is left to do. Expects .kfws-env/env.sh to be sourced (make demo does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KFWS=${KFWS:-.venv/bin/kfws}
-echo "== environment"
-echo "docker:   $DOCKER_HOST"
-echo "registry: $KFWS_TEST_REGISTRY (open), $KFWS_TEST_REGISTRY_AUTH (TLS + auth)"
-"$KFWS" --version
+echo "== kfws $("$KFWS" --version | cut -d' ' -f2) against the local environment"
+echo "   docker $DOCKER_HOST, registry $KFWS_TEST_REGISTRY, cluster ${KUBECONFIG:-<none>}"
+echo
+echo "== kfws validate"
+"$KFWS" validate -f workspace.yaml
+echo
+echo "== kfws plan --out .kfws-env/demo-plan.json"
+"$KFWS" plan -f workspace.yaml --out .kfws-env/demo-plan.json
+echo
+echo "== kfws apply .kfws-env/demo-plan.json"
+"$KFWS" apply .kfws-env/demo-plan.json -f workspace.yaml
+echo
+echo "== kfws plan --detailed-exitcode (expect: no changes, exit 0)"
+"$KFWS" plan -f workspace.yaml --detailed-exitcode
