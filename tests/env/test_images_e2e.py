@@ -1,0 +1,227 @@
+"""The images half of plan/apply, end to end from the CLI against dockerd and the registries."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tests.conftest import need_env
+from tests.env.kfws_cli import run_kfws, unique, write_workspace
+
+MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+def registry_digest(registry: str, repo: str, tag: str, **kw: Any) -> str | None:
+    scheme = "https" if "verify" in kw else "http"
+    r = requests.head(
+        f"{scheme}://{registry}/v2/{repo}/manifests/{tag}",
+        headers={"Accept": MANIFEST_ACCEPT},
+        timeout=10,
+        **kw,
+    )
+    return r.headers.get("Docker-Content-Digest") if r.status_code == 200 else None
+
+
+def workspace(tmp: Path, registry: str, prefix: str, **extra: Any) -> dict[str, Any]:
+    base = need_env("KFWS_TEST_BASE_IMAGE")
+    ctx = tmp / "images" / "tool"
+    ctx.mkdir(parents=True, exist_ok=True)
+    (ctx / "Dockerfile").write_text(
+        f"FROM {base}\nCOPY hello.txt /home/jovyan/hello.txt\nRUN test -s /home/jovyan/hello.txt\n"
+    )
+    (ctx / "hello.txt").write_text("hello\n")
+    doc: dict[str, Any] = {
+        "apiVersion": "kfws/v1alpha1",
+        "kind": "Workspace",
+        "registry": {
+            "default": f"{registry}/{prefix}",
+            "registries": {registry: {"insecure": True}},
+        },
+        "images": [
+            {"name": "sudo-nb", "from": base, "sudo": "passwordless", "env": {"TEAM": "ds"}},
+            {"name": "tool", "build": {"context": "images/tool"}},
+            {"name": "pinned", "tag": "v1", "from": base, "folders": ["/home/jovyan/data"]},
+        ],
+    }
+    doc.update(extra)
+    return doc
+
+
+def plan_json(tmp: Path) -> dict[str, Any]:
+    result = run_kfws("plan", "--format", "json", cwd=tmp)
+    assert result.code == 0, result.text
+    data: dict[str, Any] = json.loads(result.out)
+    return data
+
+
+def kinds(plan: dict[str, Any]) -> dict[str, str]:
+    return {c["details"]["name"]: c["kind"] for c in plan["changes"]}
+
+
+def test_plan_apply_then_nothing_to_do_then_exactly_the_touched_image(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    prefix = unique("e2e")
+    write_workspace(tmp_path, workspace(tmp_path, registry, prefix))
+
+    first = run_kfws("plan", "--detailed-exitcode", cwd=tmp_path)
+    assert first.code == 2, first.text
+    assert "Plan: 3 to build." in first.out
+    plan = plan_json(tmp_path)
+    assert kinds(plan) == {"sudo-nb": "build", "tool": "build", "pinned": "build"}
+
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert "3 built, 3 pushed" in applied.out
+    for change in plan["changes"]:
+        repo_tag = change["target"].removeprefix(registry + "/")
+        repo, tag = repo_tag.rsplit(":", 1)
+        assert registry_digest(registry, repo, tag) is not None, change["target"]
+
+    again = run_kfws("plan", "--detailed-exitcode", cwd=tmp_path)
+    assert again.code == 0, again.text
+    assert "No changes" in again.out
+
+    # one byte in one context: only that image gets a new content tag to build
+    (tmp_path / "images" / "tool" / "hello.txt").write_text("hello!\n")
+    assert kinds(plan_json(tmp_path)) == {"tool": "build"}
+
+    # an explicit tag whose inputs changed is a rebuild of the same tag
+    doc = workspace(tmp_path, registry, prefix)
+    doc["images"][2]["env"] = {"NEW": "1"}
+    write_workspace(tmp_path, doc)
+    (tmp_path / "images" / "tool" / "hello.txt").write_text("hello\n")
+    plan = plan_json(tmp_path)
+    assert kinds(plan) == {"pinned": "rebuild"}
+    assert "built from inputs" in plan["changes"][0]["reason"]
+
+
+def test_image_the_engine_holds_is_pushed_not_rebuilt(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("push"))
+    doc["images"] = doc["images"][:1]
+    write_workspace(tmp_path, doc)
+    assert run_kfws("apply", "--auto-approve", cwd=tmp_path).code == 0
+    # the plan's fingerprint names every image's reference, changed or not
+    keys = [
+        f["key"] for f in plan_json(tmp_path)["fingerprint"] if f["key"].startswith("registry:")
+    ]
+    repo, tag = keys[0].removeprefix(f"registry:{registry}/").rsplit(":", 1)
+    digest = registry_digest(registry, repo, tag)
+    assert digest
+    # delete it from the registry (its delete API is on); the engine still holds the image
+    assert requests.delete(f"http://{registry}/v2/{repo}/manifests/{digest}", timeout=10).ok
+
+    assert kinds(plan_json(tmp_path)) == {"sudo-nb": "push"}
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert "0 built, 1 pushed" in applied.out
+    assert registry_digest(registry, repo, tag) == digest
+
+
+def test_push_to_the_tls_and_auth_registry(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY_AUTH")
+    ca = need_env("KFWS_TEST_CA_FILE")
+    prefix = unique("auth")
+    doc = workspace(tmp_path, registry, prefix)
+    doc["images"] = doc["images"][:1]
+    doc["registry"]["registries"] = {registry: {"caFile": ca}}
+    write_workspace(tmp_path, doc)
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert run_kfws("plan", "--detailed-exitcode", cwd=tmp_path).code == 0
+
+
+def test_wrong_credentials_stop_the_plan_naming_the_registry(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY_AUTH")
+    ca = need_env("KFWS_TEST_CA_FILE")
+    bad_config = tmp_path / "docker-config"
+    bad_config.mkdir()
+    (bad_config / "config.json").write_text(
+        json.dumps({"auths": {registry: {"auth": "a2Z3cy10ZXN0Ondyb25n"}}})  # kfws-test:wrong
+    )
+    doc = workspace(tmp_path, registry, unique("badcreds"))
+    doc["registry"]["registries"] = {registry: {"caFile": ca}}
+    write_workspace(tmp_path, doc)
+    result = run_kfws("plan", cwd=tmp_path, env={"DOCKER_CONFIG": str(bad_config)})
+    assert result.code == 1
+    assert registry in result.err
+    assert "wrong" not in result.err  # the password is never echoed
+
+
+def test_a_stopped_registry_stops_the_plan_and_is_never_taken_as_missing(tmp_path: Path) -> None:
+    registry_bin = shutil.which("docker-registry")
+    assert registry_bin
+    port = _free_port()
+    config = tmp_path / "registry.yml"
+    config.write_text(
+        f"version: 0.1\nstorage: {{filesystem: {{rootdirectory: {tmp_path}/data}}}}\n"
+        f"http: {{addr: 127.0.0.1:{port}}}\n"
+    )
+    proc = subprocess.Popen([registry_bin, "serve", str(config)], stderr=subprocess.DEVNULL)
+    try:
+        _wait_http(f"http://127.0.0.1:{port}/v2/")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+    registry = f"127.0.0.1:{port}"
+    doc = workspace(tmp_path, registry, "down")
+    doc["images"] = [doc["images"][0]]
+    write_workspace(tmp_path, doc)
+    result = run_kfws("plan", cwd=tmp_path)
+    assert result.code == 1, result.text
+    assert registry in result.err
+    assert "to build" not in result.out
+
+
+def test_a_failing_run_step_fails_the_apply_with_the_log_and_touches_nothing(
+    tmp_path: Path,
+) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("fail"))
+    (tmp_path / "images" / "tool" / "Dockerfile").write_text(
+        f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\nRUN echo about to fail && exit 3\n"
+    )
+    doc["images"] = [doc["images"][1]]
+    write_workspace(tmp_path, doc)
+    result = run_kfws("apply", "--auto-approve", "--log-dir", str(tmp_path / "logs"), cwd=tmp_path)
+    assert result.code == 1
+    assert "failed" in result.err and "the cluster was not touched" in result.err
+    logs = list((tmp_path / "logs").glob("tool-*.log"))
+    assert logs and "about to fail" in logs[0].read_text()
+    assert str(tmp_path / "logs") in result.err
+
+
+def test_apply_without_a_terminal_or_auto_approve_refuses(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("noterm"))
+    doc["images"] = doc["images"][:1]
+    write_workspace(tmp_path, doc)
+    result = run_kfws("apply", cwd=tmp_path)
+    assert result.code == 1
+    assert "--auto-approve" in result.err
+    assert "to build" in result.out  # the plan is still shown
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_http(url: str) -> None:
+    for _ in range(80):
+        try:
+            requests.get(url, timeout=1)
+            return
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} never answered")
