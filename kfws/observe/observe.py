@@ -44,7 +44,12 @@ def observe(
     check_build_args(spec)
     client = registry or RegistryClient(spec.registry_options)
 
+    base_digests: dict[str, str] = {}
+
     def resolve_base(ref: str) -> str | None:
+        # many images share a base: ask the registry once per reference
+        if ref in base_digests:
+            return base_digests[ref]
         repo, reference = split_reference(ref)
         info = client.resolve(repo, reference)
         if info is None:
@@ -53,6 +58,7 @@ def observe(
                 where=f"image {ref}",
                 hint="push the base image first, or fix the `from:` / FROM reference",
             )
+        base_digests[ref] = info.digest
         return info.digest
 
     inputs: dict[str, BuildInputs] = {i.name: read_inputs(i, resolve_base) for i in spec.images}
