@@ -19,7 +19,6 @@ import argparse
 import hashlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -134,7 +133,9 @@ def timed_plan(folder: Path, parallelism: int) -> float:
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         sys.exit(
-            f"kfws plan should report no changes here, got {proc.returncode}:\n{proc.stdout}{proc.stderr}"
+            f"kfws plan should report no changes here, got {proc.returncode}:\n"
+            + proc.stdout
+            + proc.stderr
         )
     return elapsed
 
