@@ -283,12 +283,10 @@ seed_file() { # layout -> path of the rendered manifests
 
 create_missing() { # namespace file: create what is missing, leave what exists as it is
   local out
-  if ! out=$(kubectl_admin -n "$1" create -f "$2" 2>&1); then
-    if grep -v AlreadyExists <<<"$out" | grep -q .; then
-      echo "$out" >>"$K8S/seed.log"
-      return 1
-    fi
-  fi
+  out=$(kubectl_admin -n "$1" create -f "$2" 2>&1) && return 0
+  echo "$out" >>"$K8S/seed.log"
+  # "created" lines and AlreadyExists errors are fine; any other line is not
+  ! grep -vE '(^[a-z.]+/[^ ]+ created$)|AlreadyExists' <<<"$out" | grep -q .
 }
 
 apply_rbac() { # namespace selector
@@ -336,9 +334,7 @@ reseed_ns() { # namespace layout: back to the pristine seed, whatever was done t
   # the pod template); the Deployment rolls back if its template was changed
   kubectl_admin -n "$ns" replace -f "$f" >>"$K8S/seed.log" 2>&1 || return 1
   # ConfigMaps that are not part of the seed (backups, re-generated hashed ones) and Leases go
-  keep=$(python3 -c 'import json,sys
-for line in sys.stdin.read().split("\n---\n"):
-    if line.lstrip().startswith("{"): print(json.loads(line)["metadata"]["name"])' <"$f")
+  keep=$(python3 "$SEED/render.py" "$2" --configmap-name) || return 1
   for name in $(kubectl_admin -n "$ns" get configmaps -o name); do
     name=${name#configmap/}
     [[ $name == kube-root-ca.crt || $name == "$keep" ]] && continue

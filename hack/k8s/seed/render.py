@@ -1,7 +1,8 @@
 """Renders one seeded layout as a YAML stream for kubectl: the ConfigMap (as JSON, which is YAML)
 and the Deployment template with the ConfigMap's name filled in.
 
-    python3 render.py kf1.10|kf1.0
+    python3 render.py kf1.10|kf1.0                   the manifests
+    python3 render.py kf1.10|kf1.0 --configmap-name  only the ConfigMap's name
 
 kf1.10 names the ConfigMap the way kustomize's configMapGenerator does: the base name, a dash,
 and 10 characters derived from the SHA-256 of the object's canonical JSON (kind, name, data),
@@ -35,7 +36,7 @@ def kustomize_suffix(name: str, data: dict[str, str]) -> str:
     return digest.translate(str.maketrans("013ae", "ghkmt"))
 
 
-def render(layout: str) -> str:
+def configmap(layout: str) -> dict[str, object]:
     if layout == "kf1.10":
         data = {KEY: (HERE / "spawner_ui_config-kf1.10.yaml").read_text()}
         name = f"{BASE_NAME}-{kustomize_suffix(BASE_NAME, data)}"
@@ -46,15 +47,23 @@ def render(layout: str) -> str:
         labels = LABELS_1_0
     else:
         raise SystemExit(f"render.py: unknown layout {layout!r} (kf1.10 or kf1.0)")
-    configmap = {
+    return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": name, "labels": labels},
         "data": data,
     }
+
+
+def render(layout: str) -> str:
+    cm = configmap(layout)
+    name = cm["metadata"]["name"]  # type: ignore[index]
     deployment = (HERE / f"{layout}-deployment.yaml").read_text().replace("@CONFIGMAP@", name)
-    return "---\n" + json.dumps(configmap, indent=2) + "\n---\n" + deployment
+    return "---\n" + json.dumps(cm, indent=2) + "\n---\n" + deployment
 
 
 if __name__ == "__main__":
-    sys.stdout.write(render(sys.argv[1]))
+    if sys.argv[2:] == ["--configmap-name"]:
+        print(configmap(sys.argv[1])["metadata"]["name"])  # type: ignore[index]
+    else:
+        sys.stdout.write(render(sys.argv[1]))
