@@ -175,7 +175,8 @@ ready_kube-apiserver() {
   [[ $(curl -s --max-time 2 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
     "https://127.0.0.1:$PORT_API/readyz") == ok ]]
 }
-# their serving certificates are self-signed in memory; /healthz is open to anyone by default
+# their serving certificates are self-signed; /healthz is open to anyone by default. They skip
+# looking up a front-proxy CA (--authentication-skip-lookup): there is no front proxy here.
 ready_kube-controller-manager() { [[ $(curl -sk --max-time 2 "https://127.0.0.1:$PORT_KCM/healthz") == ok ]]; }
 ready_kube-scheduler() { [[ $(curl -sk --max-time 2 "https://127.0.0.1:$PORT_SCHED/healthz") == ok ]]; }
 ready_kwok() { [[ $(curl -s --max-time 2 "http://127.0.0.1:$PORT_KWOK/healthz") == ok ]]; }
@@ -219,6 +220,7 @@ args_of() {
       echo --kubeconfig="$K8S/controller-manager.kubeconfig" \
         --authentication-kubeconfig="$K8S/controller-manager.kubeconfig" \
         --authorization-kubeconfig="$K8S/controller-manager.kubeconfig" \
+        --authentication-skip-lookup=true \
         --bind-address=127.0.0.1 --secure-port="$PORT_KCM" \
         --cert-dir="$K8S/kube-controller-manager/certs" \
         --service-account-private-key-file="$PKI/sa.key" --root-ca-file="$PKI/ca.crt" \
@@ -230,6 +232,7 @@ args_of() {
       echo --kubeconfig="$K8S/scheduler.kubeconfig" \
         --authentication-kubeconfig="$K8S/scheduler.kubeconfig" \
         --authorization-kubeconfig="$K8S/scheduler.kubeconfig" \
+        --authentication-skip-lookup=true \
         --bind-address=127.0.0.1 --secure-port="$PORT_SCHED" \
         --cert-dir="$K8S/kube-scheduler/certs" \
         --leader-elect=false --profiling=false
