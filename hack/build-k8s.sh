@@ -7,6 +7,7 @@
 # published v0.X.Y instead (the approach discussed in kubernetes/kubernetes#79384).
 # Idempotent: a complete cache (marked by .complete, every binary present) is reused as it is; a
 # cache missing a binary (e.g. one made before kubectl was added) gets only what it lacks.
+# `build-k8s.sh --check` exits 0 (and prints the folder) when the cache is complete, else 1.
 set -euo pipefail
 
 K8S_VERSION="${KFWS_K8S_VERSION:-v1.34.4}"
@@ -25,6 +26,8 @@ if [[ -f "$OUT/.complete" ]] && all_there; then
   echo "$OUT"
   exit 0
 fi
+# --check: only say whether the cache is complete (exit 0 above) or not
+[[ ${1:-} == --check ]] && exit 1
 rm -f "$OUT/.complete"
 
 command -v go >/dev/null || { echo "build-k8s: 'go' is not on PATH; install Go >= 1.24" >&2; exit 1; }
@@ -37,7 +40,7 @@ export GOFLAGS=-mod=mod GOTOOLCHAIN=local CGO_ENABLED=0
 
 # --- Kubernetes control plane and etcd -------------------------------------------------------
 k8s_dir=$(cd "$work/k8s" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("Dir") or sys.exit("go mod download: " + d.get("Error", "no module folder")))')
 {
   echo "module kfws.local/testenv-k8s"
   echo

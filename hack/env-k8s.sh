@@ -69,6 +69,10 @@ our_pids() {
 build() {
   mkdir -p "$K8S"
   local out
+  if ! bash "$ROOT/hack/build-k8s.sh" --check >/dev/null 2>&1; then
+    echo "kubernetes: building etcd, the control plane, kubectl and KWOK from Go modules (once;" \
+      "about 6 minutes on 2 CPUs; log: $K8S/build.log)"
+  fi
   out=$(bash "$ROOT/hack/build-k8s.sh" 2>"$K8S/build.log") \
     || fail_part k8s-build "building the control plane from Go modules failed" "$K8S/build.log"
   BIN="$(tail -n 1 <<<"$out")/bin"
@@ -265,7 +269,7 @@ start_part() { # part seconds
     printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n' >"$K8S/kwok/kwok.yaml"
   fi
   # shellcheck disable=SC2046 # the arguments hold no spaces
-  setsid "$BIN/$part" $(args_of "$part") >"$log" 2>&1 </dev/null &
+  setsid "$BIN/$part" $(args_of "$part") >"$log" 2>&1 </dev/null 9>&- &
   echo $! >"$(pid_of "$part")"
   STARTED+=("$part")
   local i
@@ -417,6 +421,11 @@ down() {
   fi
   echo "env-k8s: stopped"
 }
+
+# one run at a time per state folder (several shells may share one environment)
+mkdir -p "$K8S"
+exec 9>"$K8S/.lock"
+flock -w 300 9 || { echo "env-k8s: another env-k8s run holds $K8S/.lock" >&2; exit 1; }
 
 case ${1:-up} in
   up) up ;;
