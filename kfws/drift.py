@@ -1,0 +1,182 @@
+"""Drift (pure): does the cluster and the registry still match what we declared and applied?
+
+Inputs are the fresh plan (declared x observed) and a DriftObserved gathered by
+kfws.observe.drift; the output is a DriftReport with one Finding per problem. Each check that ran
+is listed too, so a JUnit report shows passed checks as well as failed ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+
+from kfws.plan.model import ChangeKind, Plan
+
+
+class DriftKind(Enum):
+    NOT_AS_DECLARED = "not-as-declared"  # the live lists differ from workspace.yaml
+    CHANGED_OUT_OF_BAND = "changed-out-of-band"  # someone edited what kfws applied
+    REPLACED = "configmap-replaced"  # the web app mounts another ConfigMap (manifests re-deployed)
+    DANGLING = "dangling-image"  # an option's image is gone from its registry
+    MOVED = "tag-moved"  # an option's tag points to another digest than the one applied
+    UNCHECKED = "image-unchecked"  # an option's registry could not be asked
+    NOT_RELOADED = "not-reloaded"  # the web app's pods started before the last apply
+
+
+# The checks, in report order: (check name, the kinds it can find)
+CHECKS: tuple[tuple[str, tuple[DriftKind, ...]], ...] = (
+    ("spawner matches workspace.yaml", (DriftKind.NOT_AS_DECLARED,)),
+    ("spawner unchanged since the last apply", (DriftKind.CHANGED_OUT_OF_BAND, DriftKind.REPLACED)),
+    (
+        "spawner images exist and are unmoved",
+        (DriftKind.DANGLING, DriftKind.MOVED, DriftKind.UNCHECKED),
+    ),
+    ("web app reloaded since the last apply", (DriftKind.NOT_RELOADED,)),
+)
+
+
+@dataclass(frozen=True)
+class ManagerEntry:
+    """One managedFields entry of the ConfigMap: who last wrote it, how, when."""
+
+    manager: str
+    operation: str
+    time: str | None  # RFC 3339
+
+
+@dataclass(frozen=True)
+class AppliedRecord:
+    """What kfws recorded on the ConfigMap when it last applied."""
+
+    config_map: str
+    owned_hash: str  # hash of the owned lists and flags as applied
+    applied_at: str | None  # RFC 3339
+    option_digests: Mapping[str, str] = field(default_factory=dict)  # option ref -> digest
+
+
+@dataclass(frozen=True)
+class DriftObserved:
+    config_map: str  # the ConfigMap the web app mounts now
+    live_owned_hash: str  # hash of the owned lists and flags as they are now
+    record: AppliedRecord | None  # None: kfws never applied to this ConfigMap
+    managers: tuple[ManagerEntry, ...] = ()
+    pods_started: tuple[tuple[str, str], ...] = ()  # (pod name, RFC 3339 start time)
+    option_digests: Mapping[str, str | None] = field(default_factory=dict)  # live option refs
+    option_errors: Mapping[str, str] = field(default_factory=dict)
+    restart_mode: str = "rollout"
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: DriftKind
+    subject: str  # what drifted: a ConfigMap, an image reference, a pod
+    message: str
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    findings: tuple[Finding, ...]
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.findings)
+
+    def by_check(self) -> list[tuple[str, list[Finding]]]:
+        return [(name, [f for f in self.findings if f.kind in kinds]) for name, kinds in CHECKS]
+
+
+def find_drift(plan: Plan, observed: DriftObserved | None) -> DriftReport:
+    findings: list[Finding] = []
+    for change in plan.changes:
+        if change.kind is ChangeKind.UPDATE_SPAWNER:
+            findings.append(
+                Finding(
+                    DriftKind.NOT_AS_DECLARED,
+                    change.target,
+                    f"the spawner config differs from workspace.yaml: {change.reason}",
+                )
+            )
+    if observed is not None:
+        findings.extend(_since_apply(observed))
+        findings.extend(_images(observed))
+        findings.extend(_reload(observed))
+    return DriftReport(tuple(findings))
+
+
+def _since_apply(obs: DriftObserved) -> list[Finding]:
+    record = obs.record
+    if record is None:
+        return []
+    if record.config_map != obs.config_map:
+        return [
+            Finding(
+                DriftKind.REPLACED,
+                f"configmap/{obs.config_map}",
+                f"the web app now mounts {obs.config_map}, not {record.config_map} that kfws "
+                "applied to: the Kubeflow manifests were re-deployed and the lists reset; "
+                "run `kfws apply` to put them back",
+            )
+        ]
+    if record.owned_hash == obs.live_owned_hash:
+        return []
+    others = [m for m in obs.managers if m.manager != "kfws"]
+    latest = max(others, key=lambda m: m.time or "", default=None)
+    who = (
+        f" by {latest.manager!r} ({latest.operation}) at {latest.time or 'an unknown time'}"
+        if latest
+        else ""
+    )
+    return [
+        Finding(
+            DriftKind.CHANGED_OUT_OF_BAND,
+            f"configmap/{obs.config_map}",
+            f"the image lists were changed since kfws applied them{who}",
+        )
+    ]
+
+
+def _images(obs: DriftObserved) -> list[Finding]:
+    findings: list[Finding] = []
+    applied = obs.record.option_digests if obs.record else {}
+    for ref in sorted(set(obs.option_digests) | set(obs.option_errors)):
+        if ref in obs.option_errors:
+            findings.append(
+                Finding(DriftKind.UNCHECKED, ref, f"could not be checked: {obs.option_errors[ref]}")
+            )
+            continue
+        digest = obs.option_digests[ref]
+        if digest is None:
+            findings.append(
+                Finding(
+                    DriftKind.DANGLING,
+                    ref,
+                    "offered in the spawner but missing from its registry: notebooks from it "
+                    "will fail to start",
+                )
+            )
+        elif ref in applied and "@" not in ref and applied[ref] != digest:
+            findings.append(
+                Finding(
+                    DriftKind.MOVED,
+                    ref,
+                    f"the tag now points to {digest}, not {applied[ref]} as when applied",
+                )
+            )
+    return findings
+
+
+def _reload(obs: DriftObserved) -> list[Finding]:
+    if obs.record is None or obs.record.applied_at is None or obs.restart_mode == "none":
+        return []
+    applied_at = obs.record.applied_at
+    return [
+        Finding(
+            DriftKind.NOT_RELOADED,
+            f"pod/{name}",
+            f"started {started}, before the last apply ({applied_at}): it may still show the "
+            "old image list",
+        )
+        for name, started in obs.pods_started
+        if started < applied_at  # RFC 3339 UTC strings of one format sort as times
+    ]

@@ -1,0 +1,80 @@
+"""DriftReport -> text, Markdown, JSON or JUnit XML (pure). JUnit has one test case per check,
+so CI systems show a failed check with the findings as its failure message."""
+
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+from kfws.drift import DriftReport
+
+
+def render_drift(report: DriftReport, fmt: str) -> str:
+    match fmt:
+        case "json":
+            return _json(report)
+        case "markdown":
+            return _markdown(report)
+        case "junit":
+            return _junit(report)
+        case _:
+            return _text(report)
+
+
+def _summary(report: DriftReport) -> str:
+    n = len(report.findings)
+    return f"Drift: {n} finding{'s' if n != 1 else ''}." if n else "No drift."
+
+
+def _text(report: DriftReport) -> str:
+    lines = []
+    for check, findings in report.by_check():
+        lines.append(f"{'FAIL' if findings else 'ok  '} {check}")
+        lines.extend(f"       {f.kind.value}: {f.subject}: {f.message}" for f in findings)
+    lines.append("")
+    lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _markdown(report: DriftReport) -> str:
+    lines = ["### kfws drift", "", f"**{_summary(report)}**", ""]
+    lines += ["| check | result |", "|---|---|"]
+    for check, findings in report.by_check():
+        lines.append(f"| {check} | {'❌ ' + str(len(findings)) if findings else '✅'} |")
+    if report.findings:
+        lines += ["", "| kind | subject | finding |", "|---|---|---|"]
+        lines += [
+            f"| {f.kind.value} | `{f.subject}` | {f.message.replace('|', chr(92) + '|')} |"
+            for f in report.findings
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _json(report: DriftReport) -> str:
+    data = {
+        "drift": report.drifted,
+        "findings": [
+            {"kind": f.kind.value, "subject": f.subject, "message": f.message}
+            for f in report.findings
+        ],
+        "checks": [{"name": name, "passed": not findings} for name, findings in report.by_check()],
+    }
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def _junit(report: DriftReport) -> str:
+    checks = report.by_check()
+    failures = sum(1 for _, f in checks if f)
+    suite = ET.Element(
+        "testsuite", name="kfws drift", tests=str(len(checks)), failures=str(failures), errors="0"
+    )
+    for name, findings in checks:
+        case = ET.SubElement(suite, "testcase", classname="kfws.drift", name=name)
+        if findings:
+            failure = ET.SubElement(
+                case, "failure", message=f"{len(findings)} finding(s)", type="drift"
+            )
+            failure.text = "\n".join(f"{f.kind.value}: {f.subject}: {f.message}" for f in findings)
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import json
+from xml.etree import ElementTree as ET
+
+import pytest
+
+from kfws.drift import (
+    AppliedRecord,
+    DriftKind,
+    DriftObserved,
+    ManagerEntry,
+    find_drift,
+)
+from kfws.plan.model import Change, ChangeKind, Plan
+from kfws.render.drift import render_drift
+
+NO_CHANGES = Plan("workspace.yaml", "sha256:" + "a" * 64, (), ())
+SPAWNER_CHANGE = Plan(
+    "workspace.yaml",
+    "sha256:" + "a" * 64,
+    (),
+    (Change(ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "image.options: +1 -0", "a", "b", {}),),
+)
+RECORD = AppliedRecord(
+    config_map="cm",
+    owned_hash="h1",
+    applied_at="2026-11-28T10:00:00Z",
+    option_digests={"r/a:1": "sha256:aaa", "r/b:1": "sha256:bbb"},
+)
+
+
+def observed(**overrides: object) -> DriftObserved:
+    base: dict[str, object] = {
+        "config_map": "cm",
+        "live_owned_hash": "h1",
+        "record": RECORD,
+        "managers": (ManagerEntry("kfws", "Update", "2026-11-28T10:00:00Z"),),
+        "pods_started": (("web-1", "2026-11-28T10:00:05Z"),),
+        "option_digests": {"r/a:1": "sha256:aaa", "r/b:1": "sha256:bbb"},
+    }
+    base.update(overrides)
+    return DriftObserved(**base)  # type: ignore[arg-type]
+
+
+def kinds(plan: Plan, obs: DriftObserved | None) -> list[DriftKind]:
+    return [f.kind for f in find_drift(plan, obs).findings]
+
+
+def test_nothing_moved_is_no_drift() -> None:
+    assert kinds(NO_CHANGES, observed()) == []
+
+
+def test_declared_differs() -> None:
+    assert kinds(SPAWNER_CHANGE, observed()) == [DriftKind.NOT_AS_DECLARED]
+
+
+def test_out_of_band_edit_names_the_latest_other_manager_and_when() -> None:
+    managers = (
+        ManagerEntry("kfws", "Update", "2026-11-28T10:00:00Z"),
+        ManagerEntry("kubectl-edit", "Update", "2026-11-28T11:30:00Z"),
+        ManagerEntry("kubectl-client-side-apply", "Update", "2026-11-27T09:00:00Z"),
+    )
+    report = find_drift(NO_CHANGES, observed(live_owned_hash="h2", managers=managers))
+    (finding,) = report.findings
+    assert finding.kind is DriftKind.CHANGED_OUT_OF_BAND
+    assert "'kubectl-edit'" in finding.message and "2026-11-28T11:30:00Z" in finding.message
+
+
+def test_replaced_configmap_is_reported_as_a_redeploy() -> None:
+    report = find_drift(NO_CHANGES, observed(config_map="cm-new", live_owned_hash="h9"))
+    (finding,) = report.findings
+    assert finding.kind is DriftKind.REPLACED
+    assert "cm-new" in finding.message and "re-deployed" in finding.message
+
+
+@pytest.mark.parametrize(
+    ("digests", "errors", "expected"),
+    [
+        ({"r/a:1": None, "r/b:1": "sha256:bbb"}, {}, [DriftKind.DANGLING]),
+        ({"r/a:1": "sha256:zzz", "r/b:1": "sha256:bbb"}, {}, [DriftKind.MOVED]),
+        ({"r/a:1": "sha256:aaa"}, {"r/b:1": "401"}, [DriftKind.UNCHECKED]),
+        ({"r/a@sha256:aaa": "sha256:aaa"}, {}, []),
+    ],
+)
+def test_images(
+    digests: dict[str, str | None], errors: dict[str, str], expected: list[DriftKind]
+) -> None:
+    assert kinds(NO_CHANGES, observed(option_digests=digests, option_errors=errors)) == expected
+
+
+def test_pods_older_than_the_apply_were_not_reloaded_unless_restart_is_none() -> None:
+    old = (("web-0", "2026-11-28T09:59:00Z"),)
+    assert kinds(NO_CHANGES, observed(pods_started=old)) == [DriftKind.NOT_RELOADED]
+    assert kinds(NO_CHANGES, observed(pods_started=old, restart_mode="none")) == []
+
+
+def test_never_applied_only_compares_with_the_declaration() -> None:
+    assert kinds(SPAWNER_CHANGE, observed(record=None, live_owned_hash="x")) == [
+        DriftKind.NOT_AS_DECLARED
+    ]
+
+
+def test_junit_parses_and_fails_exactly_the_drifted_checks() -> None:
+    report = find_drift(SPAWNER_CHANGE, observed(option_digests={"r/a:1": None}))
+    root = ET.fromstring(render_drift(report, "junit").split("?>", 1)[1])  # noqa: S314 (ours)
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert suite.get("tests") == "4" and suite.get("failures") == "2"
+    failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
+    assert failed == ["spawner matches workspace.yaml", "spawner images exist and are unmoved"]
+
+
+def test_json_and_text_and_markdown() -> None:
+    report = find_drift(NO_CHANGES, observed(option_digests={"r/a:1": None}))
+    data = json.loads(render_drift(report, "json"))
+    assert data["drift"] is True and data["findings"][0]["kind"] == "dangling-image"
+    text = render_drift(report, "text")
+    assert "FAIL spawner images exist and are unmoved" in text and "Drift: 1 finding." in text
+    md = render_drift(report, "markdown")
+    assert "| dangling-image | `r/a:1` |" in md
+    assert render_drift(find_drift(NO_CHANGES, observed()), "text").endswith("No drift.\n")
