@@ -52,6 +52,7 @@ class ClusterState:
     config_text: str  # the key's content, exactly as stored
     config_annotations: Mapping[str, str] = field(default_factory=dict)
     gitops_owner: str | None = None  # "Argo CD (app foo)" / "Flux kustomize-controller" / None
+    deployment_selector: Mapping[str, str] = field(default_factory=dict)  # its matchLabels
 
 
 @dataclass(frozen=True)

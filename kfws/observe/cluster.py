@@ -1,0 +1,295 @@
+"""The narrow Kubernetes adapter: find the Jupyter web app and the spawner config it mounts.
+
+Reads only what the plan needs, in the one namespace: the web app's Deployment (a label-selected
+list in that namespace, or a get by name), the ConfigMap(s) it mounts (gets by name) — no
+cluster-wide lists, no watches — so it is cheap on a big cluster and works under the
+least-privilege Role in deploy/rbac/kfws-role.yaml.
+
+The `kubernetes` package is imported inside functions: `kfws validate` never loads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from kfws.errors import ClusterError
+from kfws.observe.model import ClusterState
+from kfws.spec.model import ClusterSpec
+
+CONFIG_KEY = "spawner_ui_config.yaml"
+RBAC_FILE = "deploy/rbac/kfws-role.yaml"
+APP_SELECTORS = ("app=jupyter-web-app", "app.kubernetes.io/name=jupyter-web-app")
+REQUEST_TIMEOUT = 30.0  # seconds, per API request
+
+
+def load_api(context: str | None) -> Any:
+    """An ApiClient from the kubeconfig (`KUBECONFIG` honoured, several files merged as kubectl
+    does) and the given context; inside a pod without a kubeconfig, the pod's ServiceAccount."""
+    from kubernetes import config
+
+    path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    has_file = any(os.path.exists(p) for p in path.split(os.pathsep) if p)
+    if not has_file and os.environ.get("KUBERNETES_SERVICE_HOST") and context is None:
+        from kubernetes import client
+
+        cfg = client.Configuration()
+        config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
+        return client.ApiClient(cfg)
+    try:
+        return config.new_client_from_config(context=context)  # type: ignore[no-untyped-call]
+    except config.ConfigException as e:
+        raise ClusterError(
+            f"cannot load the kubeconfig ({e})",
+            where=f"kubeconfig {path}" + (f", context {context}" if context else ""),
+            hint="set KUBECONFIG, or pick a context with --context / cluster.context",
+        ) from None
+    except (OSError, ValueError, TypeError) as e:
+        raise ClusterError(
+            f"cannot load the kubeconfig: {e}",
+            where=f"kubeconfig {path}",
+            hint="set KUBECONFIG to a readable kubeconfig",
+        ) from None
+
+
+@contextmanager
+def api_errors(verb: str, resource: str, namespace: str, name: str | None = None) -> Iterator[None]:
+    """Turns API failures into one clean ClusterError naming the verb and resource."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    what = f"{resource}/{name}" if name else resource
+    try:
+        yield
+    except ApiException as e:
+        raise api_error(e, verb, resource, namespace, name) from None
+    except HTTPError as e:
+        raise ClusterError(
+            f"cannot reach the Kubernetes API to {verb} {what}: {_short(e)}",
+            where=f"namespace {namespace}",
+            hint="check the kubeconfig's server address and that the cluster is up",
+        ) from None
+
+
+def api_error(
+    e: Any, verb: str, resource: str, namespace: str, name: str | None = None
+) -> ClusterError:
+    status = int(getattr(e, "status", 0) or 0)
+    what = f"{resource}/{name}" if name else resource
+    where = f"namespace {namespace}"
+    if status == 403:
+        return ClusterError(
+            f"the Kubernetes API refused to {verb} {resource} in namespace {namespace} "
+            f"(403 Forbidden{_reason(e)})",
+            where=where,
+            hint=(
+                f"the identity kfws runs as needs `{verb}` on `{resource}` there: apply the "
+                f"least-privilege Role in {RBAC_FILE} (kubectl apply -n {namespace} -f "
+                f"{RBAC_FILE}) or ask your cluster admin to"
+            ),
+        )
+    if status == 401:
+        return ClusterError(
+            "the Kubernetes API did not accept kfws's credentials (401 Unauthorized)",
+            where=where,
+            hint="refresh the kubeconfig's token or certificate (e.g. log in again)",
+        )
+    if status == 404:
+        return ClusterError(f"{what} not found in namespace {namespace}", where=where)
+    return ClusterError(
+        f"the Kubernetes API failed to {verb} {what} ({status or 'error'}{_reason(e)})",
+        where=where,
+    )
+
+
+def _reason(e: Any) -> str:
+    reason = getattr(e, "reason", None)
+    return f": {reason}" if reason and str(reason) not in ("Forbidden", "") else ""
+
+
+def _short(e: Exception) -> str:
+    text = str(e)
+    return text if len(text) < 200 else text[:200] + "…"
+
+
+def _labels(obj: Any) -> dict[str, str]:
+    return dict(obj.metadata.labels or {})
+
+
+def find_deployment(apps: Any, spec: ClusterSpec) -> Any:
+    ns = spec.namespace
+    if spec.deployment:
+        with api_errors("get", "deployments", ns, spec.deployment):
+            return apps.read_namespaced_deployment(
+                spec.deployment, ns, _request_timeout=REQUEST_TIMEOUT
+            )
+    for selector in APP_SELECTORS:
+        with api_errors("list", "deployments", ns):
+            found = apps.list_namespaced_deployment(
+                ns, label_selector=selector, _request_timeout=REQUEST_TIMEOUT
+            ).items
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            names = ", ".join(sorted(d.metadata.name for d in found))
+            raise ClusterError(
+                f"several Deployments match {selector} in namespace {ns}: {names}",
+                where=f"namespace {ns}",
+                hint="choose one with `cluster.deployment: NAME` in workspace.yaml",
+            )
+    with api_errors("list", "deployments", ns):
+        others = apps.list_namespaced_deployment(ns, _request_timeout=REQUEST_TIMEOUT).items
+    listed = ", ".join(sorted(d.metadata.name for d in others)) or "none"
+    raise ClusterError(
+        f"no Jupyter web app Deployment in namespace {ns} (looked for labels "
+        f"{' and '.join(APP_SELECTORS)}); Deployments there: {listed}",
+        where=f"namespace {ns}",
+        hint="set `cluster.namespace` to where Kubeflow runs, or `cluster.deployment: NAME`",
+    )
+
+
+def mounted_config_maps(deployment: Any) -> list[str]:
+    """ConfigMaps the pod template mounts (volumes and projected sources), in volume order."""
+    names: list[str] = []
+    for vol in deployment.spec.template.spec.volumes or []:
+        if vol.config_map is not None and vol.config_map.name:
+            names.append(str(vol.config_map.name))
+        if vol.projected is not None:
+            for src in vol.projected.sources or []:
+                if src.config_map is not None and src.config_map.name:
+                    names.append(str(src.config_map.name))
+    return list(dict.fromkeys(names))
+
+
+def find_config_map(core: Any, spec: ClusterSpec, deployment: Any) -> Any:
+    ns = spec.namespace
+    dep = deployment.metadata.name
+    if spec.config_map:
+        with api_errors("get", "configmaps", ns, spec.config_map):
+            cm = core.read_namespaced_config_map(
+                spec.config_map, ns, _request_timeout=REQUEST_TIMEOUT
+            )
+        if CONFIG_KEY not in (cm.data or {}):
+            raise ClusterError(
+                f"ConfigMap {spec.config_map} has no key {CONFIG_KEY} "
+                f"(keys: {', '.join(sorted(cm.data or {})) or 'none'})",
+                where=f"configmap/{ns}/{spec.config_map}",
+                hint="point `cluster.configMap` at the web app's spawner config",
+            )
+        return cm
+    from kubernetes.client.exceptions import ApiException
+
+    candidates = mounted_config_maps(deployment)
+    with_key: list[Any] = []
+    without: list[Any] = []
+    missing: list[str] = []
+    with api_errors("get", "configmaps", ns):
+        for name in candidates:
+            try:
+                cm = core.read_namespaced_config_map(name, ns, _request_timeout=REQUEST_TIMEOUT)
+            except ApiException as e:
+                if e.status != 404:
+                    raise api_error(e, "get", "configmaps", ns, name) from None
+                missing.append(name)
+                continue
+            (with_key if CONFIG_KEY in (cm.data or {}) else without).append(cm)
+    if len(with_key) == 1:
+        return with_key[0]
+    found = _describe(
+        [
+            ("with the key", [c.metadata.name for c in with_key]),
+            ("without it", [c.metadata.name for c in without]),
+            ("missing", missing),
+        ]
+    )
+    if not with_key:
+        raise ClusterError(
+            f"Deployment {dep} mounts no ConfigMap holding {CONFIG_KEY} ({found})",
+            where=f"deployment/{ns}/{dep}",
+            hint="name it with `cluster.configMap: NAME` in workspace.yaml",
+        )
+    raise ClusterError(
+        f"Deployment {dep} mounts several ConfigMaps holding {CONFIG_KEY} ({found})",
+        where=f"deployment/{ns}/{dep}",
+        hint="choose one with `cluster.configMap: NAME` in workspace.yaml",
+    )
+
+
+def _describe(groups: Iterable[tuple[str, list[str]]]) -> str:
+    parts = [f"{label}: {', '.join(names)}" for label, names in groups if names]
+    return "; ".join(parts) or "it mounts no ConfigMap"
+
+
+def detect_gitops(
+    objects: Iterable[tuple[str, Mapping[str, str], Mapping[str, str], list[str]]],
+) -> str | None:
+    """Who syncs these objects from Git, if anyone: (kind/name, labels, annotations, managedFields
+    managers) per object -> "Argo CD (application X, tracking the ConfigMap)" / "Flux ..." / None.
+    A bare `app.kubernetes.io/instance` label is not enough (Kubeflow's own manifests set it):
+    it counts only together with another Argo CD trace."""
+    for what, labels, notes, managers in objects:
+        tracking = notes.get("argocd.argoproj.io/tracking-id")
+        if tracking:
+            app = tracking.split(":", 1)[0]
+            return f"Argo CD (application {app}, tracking {what})"
+        argo_trace = any(k.startswith("argocd.argoproj.io/") for k in notes) or any(
+            m.startswith("argocd") for m in managers
+        )
+        instance = labels.get("app.kubernetes.io/instance")
+        if instance and argo_trace:
+            return f"Argo CD (application {instance}, tracking {what})"
+        for kind, controller, res in (
+            ("kustomize", "kustomize-controller", "Kustomization"),
+            ("helm", "helm-controller", "HelmRelease"),
+        ):
+            name = labels.get(f"{kind}.toolkit.fluxcd.io/name")
+            if name or any(k.startswith(f"{kind}.toolkit.fluxcd.io/") for k in labels):
+                owner_ns = labels.get(f"{kind}.toolkit.fluxcd.io/namespace", "")
+                ref = f"{owner_ns}/{name}" if owner_ns and name else name or "?"
+                return f"Flux {controller} ({res} {ref}, applying {what})"
+        for controller in ("kustomize-controller", "helm-controller"):
+            if controller in managers:
+                return f"Flux {controller} (field manager of {what})"
+        if argo_trace:
+            return f"Argo CD (tracking {what})"
+    return None
+
+
+def _meta(kind: str, obj: Any) -> tuple[str, dict[str, str], dict[str, str], list[str]]:
+    meta = obj.metadata
+    managers = [str(f.manager) for f in meta.managed_fields or [] if f.manager]
+    return (
+        f"{kind}/{meta.name}",
+        dict(meta.labels or {}),
+        dict(meta.annotations or {}),
+        managers,
+    )
+
+
+def observe_cluster(cluster_spec: ClusterSpec, *, context: str | None) -> ClusterState:
+    """The live spawner config and the web app serving it. Raises ClusterError when they can't
+    be found unambiguously, or the API refuses."""
+    from kubernetes import client
+
+    api = load_api(context or cluster_spec.context)
+    apps = client.AppsV1Api(api)
+    core = client.CoreV1Api(api)
+    dep = find_deployment(apps, cluster_spec)
+    cm = find_config_map(core, cluster_spec, dep)
+    text = (cm.data or {})[CONFIG_KEY]
+    selector = dict(dep.spec.selector.match_labels or {}) if dep.spec.selector else {}
+    return ClusterState(
+        namespace=cluster_spec.namespace,
+        deployment=str(dep.metadata.name),
+        deployment_generation=int(dep.metadata.generation or 0),
+        deployment_labels=_labels(dep),
+        config_map=str(cm.metadata.name),
+        config_map_resource_version=str(cm.metadata.resource_version),
+        config_key=CONFIG_KEY,
+        config_text=str(text),
+        config_annotations=dict(cm.metadata.annotations or {}),
+        gitops_owner=detect_gitops([_meta("ConfigMap", cm), _meta("Deployment", dep)]),
+        deployment_selector=selector,
+    )
