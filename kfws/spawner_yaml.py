@@ -390,7 +390,8 @@ class _Editor:
                 raise AssertionError("overlapping edits of the spawner config")
             out.append(self.text[pos : s.start])
             if s.start == n and s.text and needs_break:  # lines appended to a file whose
-                out.append(self.nl)  # last line has no line break
+                if "".join(out)[-1:] not in _BREAKS:  # last line has no line break
+                    out.append(self.nl)
                 needs_break = False
             out.append(s.text)
             pos = s.end
@@ -494,7 +495,8 @@ class _Editor:
         region_end = pos
         if not items:
             pad = " " * max(len(indent), key.start_mark.column + _indent_step(self.loc))
-            self.add(region_start, region_end, f"{pad}[]{self.nl}")
+            eof = region_end == len(text) and not text.endswith(tuple(_BREAKS))
+            self.add(region_start, region_end, f"{pad}[]" + ("" if eof else self.nl))
             return
         used = [False] * len(segments)
         out: list[str] = []
