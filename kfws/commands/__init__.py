@@ -11,6 +11,7 @@ class Command(Protocol):
     def register(self, sub: argparse._SubParsersAction[Any]) -> None: ...
 
 
-from kfws.commands import apply, dockerfile, plan, show  # noqa: E402
+from kfws.commands import apply, dockerfile, import_, plan, rollback, show, unlock  # noqa: E402
 
 COMMANDS: list[Command] = [plan, apply, show, dockerfile]
+COMMANDS += [import_, rollback, unlock]

@@ -1,0 +1,32 @@
+"""Arguments of the commands that only talk to the cluster (rollback, unlock, import): the
+workspace file gives `cluster:`; without one, `--namespace` (default kubeflow) and detection."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+from kfws.commands.common import add_file_arg
+from kfws.spec.model import ClusterSpec
+
+
+def add_cluster_args(parser: argparse.ArgumentParser) -> None:
+    add_file_arg(parser)
+    parser.add_argument(
+        "--context", help="kubeconfig context (default: the workspace's, else current)"
+    )
+    parser.add_argument(
+        "--namespace", help="where the Kubeflow web app runs (default: the workspace's, kubeflow)"
+    )
+
+
+def cluster_spec(args: argparse.Namespace, *, need_file: bool = False) -> ClusterSpec:
+    spec = ClusterSpec()
+    if need_file or Path(args.file).exists():
+        from kfws.commands.common import load
+
+        spec = load(args.file).cluster
+    if args.namespace:
+        spec = dataclasses.replace(spec, namespace=args.namespace)
+    return spec
