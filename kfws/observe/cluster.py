@@ -39,7 +39,7 @@ def load_api(context: str | None) -> Any:
         config.load_incluster_config(client_configuration=cfg)  # type: ignore[no-untyped-call]
         return client.ApiClient(cfg)
     try:
-        return config.new_client_from_config(context=context)  # type: ignore[no-untyped-call]
+        return config.new_client_from_config(config_file=path, context=context)  # type: ignore[no-untyped-call]
     except config.ConfigException as e:
         raise ClusterError(
             f"cannot load the kubeconfig ({e})",
