@@ -48,11 +48,9 @@ def merge_spawner_section(text: str | None, live: LiveSpawner, *, namespace: str
             raise KfwsError(f"the workspace file is not valid YAML: {e}") from None
         if not isinstance(doc, dict):
             raise KfwsError("the workspace file's top level is not a mapping")
-        yaml.indent(
-            mapping=indent or 2,
-            sequence=(indent or 2) + (block_seq_indent or 0),
-            offset=block_seq_indent or 0,
-        )
+        ind = indent or 2
+        bsi = block_seq_indent or 0
+        yaml.indent(mapping=bsi or ind, sequence=ind, offset=bsi)
     else:
         doc = CommentedMap()
         doc["apiVersion"] = "kfws/v1alpha1"
