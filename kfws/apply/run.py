@@ -83,6 +83,7 @@ def apply_plan(
     rollout_timeout: float,
     log_dir: Path,
     registry_factory: Callable[[], object],
+    allow_gitops_owned: bool = False,
 ) -> ApplyReport:
     from kfws.apply.images import apply_images
     from kfws.observe.engine import EngineClient
@@ -122,6 +123,7 @@ def apply_plan(
                 context=context or spec.cluster.context,
                 lock_timeout=lock_timeout,
                 rollout_timeout=rollout_timeout,
+                allow_gitops_owned=allow_gitops_owned,
             )
         except KfwsError as e:
             if report.pushed:

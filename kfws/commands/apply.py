@@ -27,6 +27,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument(
         "--rollout-timeout", type=float, default=300.0, help="seconds to wait for the web app"
     )
+    p.add_argument(
+        "--allow-gitops-owned",
+        action="store_true",
+        help="apply even though Argo CD or Flux manages the ConfigMap (it will revert the change)",
+    )
     p.add_argument("--log-dir", help="where build logs go (default: ~/.local/state/kfws/logs)")
     p.set_defaults(run=run)
 
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
         rollout_timeout=args.rollout_timeout,
         log_dir=Path(args.log_dir) if args.log_dir else default_log_dir(),
         registry_factory=lambda: RegistryClient(spec.registry_options),
+        allow_gitops_owned=args.allow_gitops_owned,
     )
     for line in report.cluster:
         output.out(f"  {line}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kfws.observe.model import Observed
-from kfws.plan.images import plan_images
+from kfws.plan.images import plan_images, spawner_refs
 from kfws.plan.model import Change, Observation, Plan
 from kfws.spec.model import Spec
 
@@ -21,7 +21,9 @@ def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
     if observed.cluster is not None:
         from kfws.plan.spawner import plan_spawner
 
-        part = plan_spawner(spec, images.refs_by_tag, observed.cluster)
+        part = plan_spawner(
+            spec, images.refs_by_tag, observed.cluster, group_refs=spawner_refs(spec, images)
+        )
         changes.extend(part.changes)
         observations.extend(part.observations)
         warnings.extend(part.warnings)
