@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kfws.errors import ApplyError, KfwsError, PlanError, StalePlanError
 from kfws.observe.model import Observed
-from kfws.plan.model import PENDING_DIGEST, Change, Plan
+from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind, Plan
 from kfws.spec.model import Spec
 
 
@@ -116,7 +116,10 @@ def apply_plan(
     if cluster_changes:
         from kfws.apply.spawner import apply_cluster_changes
 
-        filled = [fill_pending_digests(c, digests) for c in cluster_changes]
+        filled = [
+            with_applied_digests(fill_pending_digests(c, digests), observed, digests)
+            for c in cluster_changes
+        ]
         try:
             report.cluster = apply_cluster_changes(
                 filled,
@@ -130,3 +133,26 @@ def apply_plan(
                 e.message += f"\n  (images pushed before the cluster step: {len(report.pushed)})"
             raise
     return report
+
+
+def with_applied_digests(change: Change, observed: Observed, pushed: dict[str, str]) -> Change:
+    """Records, on the spawner change, the digest each offered image had when applied, so a
+    later `kfws drift` can tell when a tag was moved to another image."""
+    if change.kind is not ChangeKind.UPDATE_SPAWNER or not isinstance(change.after, str):
+        return change
+    from kfws.spawner_yaml import read_spawner
+
+    known: dict[str, str] = {}
+    for state in observed.images.values():
+        repository = state.reference.rpartition(":")[0]
+        digest = pushed.get(repository) or state.registry_digest
+        if digest:
+            known[state.reference] = digest
+    for ref, ext in observed.externals.items():
+        if ext.digest:
+            known[ref] = ext.digest
+    live = read_spawner(change.after)
+    offered = {o for g in live.groups for o in g.options}
+    applied = {ref: known[ref] for ref in sorted(offered) if ref in known}
+    details = {**change.details, "appliedDigests": applied}
+    return Change(change.kind, change.target, change.reason, change.before, change.after, details)

@@ -48,6 +48,7 @@ ANN_OWNED = "kfws.dev/applied-owned"
 ANN_AT = "kfws.dev/applied-at"
 ANN_BY = "kfws.dev/applied-by"
 ANN_HISTORY = "kfws.dev/history"
+ANN_DIGESTS = "kfws.dev/applied-digests"  # option ref -> digest when applied (drift: tag moved)
 POD_ANN_HASH = "kfws.dev/config-hash"
 POD_ANN_RESTARTED = "kfws.dev/restarted-at"
 PROGRESS_EVERY = 3.0
@@ -452,6 +453,11 @@ def write_config(
                 ANN_OWNED: json.dumps(owned, sort_keys=True, separators=(",", ":")),
                 ANN_AT: _short_stamp(),
                 ANN_BY: _user(),
+                **(
+                    {ANN_DIGESTS: json.dumps(d["appliedDigests"], sort_keys=True)}
+                    if isinstance(d.get("appliedDigests"), dict)
+                    else {}
+                ),
             },
         },
         "data": {key: new_text},

@@ -11,7 +11,16 @@ class Command(Protocol):
     def register(self, sub: argparse._SubParsersAction[Any]) -> None: ...
 
 
-from kfws.commands import apply, dockerfile, import_, plan, rollback, show, unlock  # noqa: E402
+from kfws.commands import (  # noqa: E402
+    apply,
+    dockerfile,
+    drift,
+    import_,
+    plan,
+    rollback,
+    show,
+    unlock,
+)
 
-COMMANDS: list[Command] = [plan, apply, show, dockerfile]
+COMMANDS: list[Command] = [plan, apply, show, drift, dockerfile]
 COMMANDS += [import_, rollback, unlock]

@@ -1,0 +1,42 @@
+"""kfws drift: does the cluster and the registry still match what we declared and applied?
+Exit 0 no drift, 1 error, 2 drift."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kfws import output
+from kfws.commands.common import add_file_arg, add_format_arg, add_target_args, load
+
+EXIT_DRIFT = 2
+
+
+def register(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser("drift", help="check the cluster and registry against what was applied")
+    add_file_arg(p)
+    add_target_args(p)
+    add_format_arg(p, ("text", "markdown", "json", "junit"))
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from kfws.drift import find_drift
+    from kfws.observe.drift import observe_drift
+    from kfws.observe.observe import observe
+    from kfws.observe.registry import RegistryClient
+    from kfws.plan.build import make_plan
+    from kfws.render.drift import render_drift
+
+    spec = load(args.file)
+    registry = RegistryClient(spec.registry_options)
+    observed = observe(spec, parallelism=args.parallelism, context=args.context, registry=registry)
+    plan = make_plan(spec, observed, spec_path=args.file)
+    extra = None
+    if observed.cluster is not None:
+        extra = observe_drift(
+            spec, observed.cluster, context=args.context or spec.cluster.context, registry=registry
+        )
+    report = find_drift(plan, extra)
+    output.out(render_drift(report, args.format), end="")
+    return EXIT_DRIFT if report.drifted else 0

@@ -1,0 +1,130 @@
+"""Gathers what `kfws drift` needs beyond a plan: what kfws recorded when it last applied, who
+wrote the ConfigMap since (managedFields), when the web app's pods started, and whether every
+image the live spawner offers still resolves in its registry. Reads only, in one namespace."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from kfws.drift import AppliedRecord, DriftObserved, ManagerEntry
+from kfws.errors import RegistryError
+from kfws.observe.model import ClusterState
+from kfws.observe.registry import RegistryClient
+from kfws.spec.model import Spec
+
+
+def owned_hash(owned: Mapping[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(owned, sort_keys=True).encode()).hexdigest()
+
+
+def _stamp(t: Any) -> str | None:
+    if t is None:
+        return None
+    text = t.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(t, "strftime") else str(t)
+    return str(text)
+
+
+def _record(name: str, annotations: Mapping[str, str]) -> AppliedRecord | None:
+    from kfws.apply.spawner import ANN_AT, ANN_DIGESTS, owned_annotation
+
+    owned = owned_annotation(annotations)
+    if owned is None:
+        return None
+    try:
+        digests = json.loads(annotations.get(ANN_DIGESTS) or "{}")
+    except ValueError:
+        digests = {}
+    return AppliedRecord(
+        config_map=name,
+        owned_hash=owned_hash(owned),
+        applied_at=annotations.get(ANN_AT),
+        option_digests={str(k): str(v) for k, v in digests.items()}
+        if isinstance(digests, dict)
+        else {},
+    )
+
+
+def observe_drift(
+    spec: Spec,
+    cluster: ClusterState,
+    *,
+    context: str | None,
+    registry: RegistryClient,
+) -> DriftObserved:
+    from kfws.apply.spawner import Clients
+    from kfws.observe.cluster import api_errors
+    from kfws.spawner_yaml import read_spawner
+
+    cl = Clients.connect(context)
+    ns = cluster.namespace
+    with api_errors("get", "configmaps", ns, cluster.config_map):
+        cm = cl.core.read_namespaced_config_map(cluster.config_map, ns)
+    managers = tuple(
+        ManagerEntry(str(m.manager), str(m.operation), _stamp(m.time))
+        for m in (cm.metadata.managed_fields or [])
+    )
+    record = _record(cluster.config_map, cluster.config_annotations)
+    if record is None:
+        record = _record_elsewhere(cl, ns, cluster.config_map)
+    with api_errors("get", "deployments", ns, cluster.deployment):
+        dep = cl.apps.read_namespaced_deployment(cluster.deployment, ns)
+    selector = ",".join(
+        f"{k}={v}" for k, v in sorted((dep.spec.selector.match_labels or {}).items())
+    )
+    with api_errors("list", "pods", ns):
+        pods = cl.core.list_namespaced_pod(ns, label_selector=selector).items
+    started = tuple(
+        sorted(
+            (str(p.metadata.name), _stamp(p.status.start_time) or "")
+            for p in pods
+            if p.metadata.deletion_timestamp is None
+        )
+    )
+    live = read_spawner(cluster.config_text)
+    refs = sorted(
+        {o for g in live.groups for o in g.options} | {g.value for g in live.groups if g.value}
+    )
+    digests: dict[str, str | None] = {}
+    errors: dict[str, str] = {}
+    from kfws.observe.observe import split_reference
+
+    for ref in refs:
+        try:
+            repo, reference = split_reference(ref)
+            info = registry.resolve(repo, reference)
+            digests[ref] = info.digest if info else None
+        except RegistryError as e:
+            errors[ref] = e.message
+        except Exception as e:  # an unparsable reference someone typed into the live config
+            errors[ref] = f"not a valid image reference ({type(e).__name__})"
+    return DriftObserved(
+        config_map=cluster.config_map,
+        live_owned_hash=owned_hash(live.owned()),
+        record=record,
+        managers=managers,
+        pods_started=started,
+        option_digests=digests,
+        option_errors=errors,
+        restart_mode=spec.cluster.restart.value,
+    )
+
+
+def _record_elsewhere(cl: Any, ns: str, mounted: str) -> AppliedRecord | None:
+    """The web app mounts a ConfigMap kfws never wrote: did kfws write another one here before
+    (a re-deploy of the manifests made a new hash-named ConfigMap)? The newest record wins."""
+    from kfws.apply.spawner import ANN_HASH
+    from kfws.observe.cluster import api_errors
+
+    with api_errors("list", "configmaps", ns):
+        items = cl.core.list_namespaced_config_map(ns).items
+    records = [
+        r
+        for cm in items
+        if cm.metadata.name != mounted and ANN_HASH in (cm.metadata.annotations or {})
+        for r in [_record(cm.metadata.name, cm.metadata.annotations or {})]
+        if r is not None
+    ]
+    return max(records, key=lambda r: r.applied_at or "", default=None)
