@@ -331,13 +331,7 @@ class RegistryClient:
         r = self._send("GET", host, f"/v2/{name}/blobs/{digest}", name=name, what=what)
         if r.status_code != 200:
             raise _unexpected(host, what, r, "reading the image config")
-        body = r.content
-        if _digest_of(body, digest) != digest:
-            raise RegistryError(
-                f"the config blob of {what} does not match its digest {digest}",
-                where=f"registry {host}",
-                hint="the registry (or a proxy in between) served corrupt data",
-            )
+        body = _verified(r.content, digest, host, f"the config blob of {what}")
         try:
             doc = json.loads(body)
             labels = (doc.get("config") or {}).get("Labels") or {}
@@ -420,12 +414,8 @@ class RegistryClient:
         if r.status_code != 200:
             raise _unexpected(host, what, r, "reading the manifest")
         body = r.content
-        if _DIGEST_RE.match(reference) and _digest_of(body, reference) != reference:
-            raise RegistryError(
-                f"the manifest served for {what} does not match that digest",
-                where=f"registry {host}",
-                hint="the registry (or a proxy in between) served corrupt data",
-            )
+        if _DIGEST_RE.match(reference):
+            _verified(body, reference, host, f"the manifest served for {what}")
         try:
             doc = json.loads(body)
         except json.JSONDecodeError:
@@ -794,6 +784,16 @@ def _digest_of(body: bytes, like: str) -> str:
     if algorithm == "sha512":
         return "sha512:" + hashlib.sha512(body).hexdigest()
     return "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def _verified(body: bytes, digest: str, host: str, what: str) -> bytes:
+    if _digest_of(body, digest) != digest:
+        raise RegistryError(
+            f"{what} does not match its digest {digest}",
+            where=f"registry {host}",
+            hint="the registry (or a proxy in between) served corrupt data",
+        )
+    return body
 
 
 def _error_codes(r: requests.Response) -> set[str]:
