@@ -35,6 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kfws {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
+    parser.add_argument(
+        "--debug", action="store_true", help="show the traceback of an internal error"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for command in COMMANDS:
         command.register(sub)
@@ -62,7 +65,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK
-    except Exception:  # a bug: say so plainly, with the traceback for the report
-        output.error("kfws hit an internal error (a bug). Please report it with this output:")
-        output.err(traceback.format_exc())
+    except Exception as e:  # a bug: say so plainly; the traceback only with --debug
+        output.error(f"kfws hit an internal error (a bug): {type(e).__name__}: {e}")
+        if args.debug:
+            output.err(traceback.format_exc())
+        else:
+            output.err("  re-run with --debug for the traceback, and please report it")
         return EXIT_BUG

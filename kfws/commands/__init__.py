@@ -16,11 +16,14 @@ from kfws.commands import (  # noqa: E402
     dockerfile,
     drift,
     import_,
+    init,
     plan,
     rollback,
+    schema,
     show,
     unlock,
+    validate,
 )
 
-COMMANDS: list[Command] = [plan, apply, show, drift, dockerfile]
+COMMANDS: list[Command] = [validate, plan, apply, show, drift, init, schema, dockerfile]
 COMMANDS += [import_, rollback, unlock]

@@ -1,0 +1,242 @@
+"""Turns a schema-valid document into the immutable Spec, applying kfws.spec.checks with the
+location of each value; all problems are reported together."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kfws.spec import checks
+from kfws.spec.model import (
+    GROUP_KEYS,
+    BuildSpec,
+    ClusterSpec,
+    GeneratedSpec,
+    ImageSpec,
+    OptionsMode,
+    PinMode,
+    RegistryOptions,
+    RestartMode,
+    SpawnerGroup,
+    SpawnerSpec,
+    Spec,
+)
+
+if TYPE_CHECKING:
+    from kfws.spec.load import Located, Path_, _Problems
+
+
+def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -> Spec:
+    doc: dict[str, Any] = located.data
+    root = path.parent
+
+    def check(p: Path_, message: str | None) -> None:
+        if message:
+            problems.add(located.where(p), p, message)
+
+    _secrets(doc, (), check)
+    registry = doc.get("registry") or {}
+    default_registry = str(registry.get("default") or "")
+    registries: dict[str, RegistryOptions] = {}
+    for host, opts in (registry.get("registries") or {}).items():
+        ca = opts.get("caFile")
+        ca_path = (root / ca) if ca else None
+        if ca_path is not None and not ca_path.is_file():
+            check(
+                ("registry", "registries", host, "caFile"), f"the CA file {ca_path} does not exist"
+            )
+        registries[host] = RegistryOptions(
+            host=host,
+            insecure=bool(opts.get("insecure", False)),
+            ca_file=ca_path,
+            immutable=bool(opts.get("immutable", False)),
+        )
+
+    images: list[ImageSpec] = []
+    seen: dict[str, int] = {}
+    for i, raw in enumerate(doc.get("images") or []):
+        p: Path_ = ("images", i)
+        name = str(raw["name"])
+        if name in seen:
+            check((*p, "name"), f"the image name {name!r} is already used by images[{seen[name]}]")
+        seen.setdefault(name, i)
+        image = _image(raw, p, name, default_registry, root, located, check)
+        if image is not None:
+            images.append(image)
+    names = {i.name for i in images}
+
+    spawner_raw = doc.get("spawner") or {}
+    groups: list[SpawnerGroup] = []
+    for key in GROUP_KEYS:
+        if key not in spawner_raw:
+            continue
+        g = spawner_raw[key]
+        gp: Path_ = ("spawner", key)
+        options = [str(o) for o in g["options"]]
+        for j, option in enumerate(options):
+            check((*gp, "options", j), checks.reference_problem(option, names))
+        dupes = sorted({o for o in options if options.count(o) > 1})
+        if dupes:
+            check((*gp, "options"), f"listed more than once: {', '.join(dupes)}")
+        default = str(g.get("default") or options[0])
+        if "default" in g:
+            check((*gp, "default"), checks.reference_problem(default, names))
+            if default not in options:
+                check((*gp, "default"), f"the default {default!r} is not among the group's options")
+        groups.append(
+            SpawnerGroup(
+                key=key,
+                default=default,
+                options=tuple(options),
+                mode=OptionsMode(g.get("mode", "exact")),
+                pin=PinMode(g.get("pin", "tag")),
+                location=located.where(gp).rsplit(":", 1)[0],
+            )
+        )
+    uses_managed = any(o in names for g in groups for o in g.options)
+    if (
+        (images or uses_managed)
+        and not default_registry
+        and any("repository" not in raw for raw in doc.get("images") or [])
+    ):
+        check(("registry", "default"), "needed: images without `repository` are pushed under it")
+
+    cluster_raw = doc.get("cluster") or {}
+    cluster = ClusterSpec(
+        context=cluster_raw.get("context"),
+        namespace=str(cluster_raw.get("namespace", "kubeflow")),
+        config_map=_auto(cluster_raw.get("configMap")),
+        deployment=_auto(cluster_raw.get("deployment")),
+        restart=RestartMode(cluster_raw.get("restart", "rollout")),
+    )
+    problems.raise_if_any()
+    return Spec(
+        path=path,
+        digest=digest,
+        default_registry=default_registry,
+        registries=registries,
+        cluster=cluster,
+        images=tuple(images),
+        spawner=SpawnerSpec(
+            groups=tuple(groups),
+            allow_custom_image=spawner_raw.get("allowCustomImage"),
+            hide_registry=spawner_raw.get("hideRegistry"),
+            hide_tag=spawner_raw.get("hideTag"),
+            image_pull_policy=spawner_raw.get("imagePullPolicy"),
+        ),
+    )
+
+
+def _auto(value: Any) -> str | None:
+    return None if value in (None, "auto") else str(value)
+
+
+def _image(
+    raw: Mapping[str, Any],
+    p: Path_,
+    name: str,
+    default_registry: str,
+    root: Path,
+    located: Located,
+    check: Any,
+) -> ImageSpec | None:
+    generated_keys = {"from", "sudo", "apt", "pip", "env", "folders", "user"}
+    has_build, has_from = "build" in raw, "from" in raw
+    if has_build == has_from:
+        check(p, "give exactly one of `build` (your Dockerfile) or `from` (a generated one)")
+        return None
+    if has_build and generated_keys & set(raw):
+        extra = ", ".join(sorted(generated_keys & set(raw)))
+        check(p, f"{extra} only apply to generated images (`from`); put them in your Dockerfile")
+        return None
+    repository = str(raw.get("repository") or f"{default_registry.rstrip('/')}/{name}")
+    check((*p, "repository") if "repository" in raw else p, _repository_problem(repository))
+    build = generated = None
+    if has_build:
+        b = raw["build"]
+        context = root / str(b["context"])
+        dockerfile = context / str(b.get("dockerfile", "Dockerfile"))
+        check(
+            (*p, "build", "context"), checks.inside_problem(root, context, "build context", "dir")
+        )
+        check(
+            (*p, "build", "dockerfile"),
+            checks.inside_problem(root, dockerfile, "Dockerfile", "file"),
+        )
+        build = BuildSpec(
+            context=context.resolve(),
+            dockerfile=dockerfile.resolve(),
+            args={str(k): str(v) for k, v in (b.get("args") or {}).items()},
+            target=b.get("target"),
+            platform=b.get("platform"),
+        )
+    else:
+        check((*p, "from"), _base_problem(str(raw["from"])))
+        for k in raw.get("env") or {}:
+            check((*p, "env", k), checks.env_name_problem(str(k)))
+        for j, req in enumerate(raw.get("pip") or []):
+            check((*p, "pip", j), checks.pip_problem(str(req)))
+        for j, pkg in enumerate(raw.get("apt") or []):
+            check((*p, "apt", j), checks.apt_problem(str(pkg)))
+        for j, folder in enumerate(raw.get("folders") or []):
+            check((*p, "folders", j), checks.folder_problem(str(folder)))
+        generated = GeneratedSpec(
+            base=str(raw["from"]),
+            sudo=raw.get("sudo"),
+            apt=tuple(str(x) for x in raw.get("apt") or ()),
+            pip=tuple(str(x) for x in raw.get("pip") or ()),
+            env={str(k): str(v) for k, v in (raw.get("env") or {}).items()},
+            folders=tuple(str(x) for x in raw.get("folders") or ()),
+            user=str(raw.get("user", "jovyan")),
+            platform=raw.get("platform"),
+        )
+    return ImageSpec(
+        name=name,
+        repository=repository,
+        tag=raw.get("tag"),
+        build=build,
+        generated=generated,
+        location=located.where(p).rsplit(":", 1)[0],
+    )
+
+
+def _repository_problem(repository: str) -> str | None:
+    from kfws.reference import ReferenceError, parse_reference
+
+    try:
+        ref = parse_reference(repository)
+    except ReferenceError as e:
+        return f"the repository {e}"
+    if ref.tag or ref.digest:
+        return f"the repository {repository!r} must not carry a tag or digest; use `tag`"
+    host = repository.split("/")[0]
+    if "/" not in repository or not ("." in host or ":" in host or host == "localhost"):
+        short = repository.rsplit("/", 1)[-1]
+        return (
+            f"the repository {repository!r} must start with a registry host "
+            f"(e.g. registry.example.com/team/{short})"
+        )
+    return None
+
+
+def _base_problem(ref: str) -> str | None:
+    from kfws.reference import ReferenceError, parse_reference
+
+    try:
+        parse_reference(ref)
+    except ReferenceError as e:
+        return str(e)
+    return None
+
+
+def _secrets(node: Any, path: Path_, check: Any) -> None:
+    """No credentials in the file, wherever they hide (env and build args included)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(value, (str, int)) and checks.secret_key_problem(str(key)):
+                check((*path, str(key)), checks.secret_key_problem(str(key)))
+            _secrets(value, (*path, str(key)), check)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _secrets(item, (*path, i), check)

@@ -1,0 +1,297 @@
+"""Loads workspace.yaml strictly: safe YAML with a location for every value, the JSON Schema,
+then the checks a schema can't express (kfws.spec.checks). Every problem is collected with its
+`file:line:col` and path before one SpecError is raised. No network.
+
+Strict means: no Python tags (safe construction only), duplicate keys are an error (PyYAML
+silently keeps the last), no tabs in indentation, UTF-8 only, at most 1 MiB, alias expansion
+bounded (no "billion laughs"), and a mapping at the top.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from kfws.errors import SpecError
+from kfws.spec.model import Spec
+
+MAX_BYTES = 1 << 20
+MAX_NODES = 50_000  # after alias expansion; a real workspace has a few hundred
+
+Path_ = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Located:
+    """The document as plain data, and where each path of it is in the file."""
+
+    data: Any
+    marks: dict[Path_, tuple[int, int]]  # path -> (line, column), 1-based
+    file: str
+
+    def where(self, path: Path_) -> str:
+        # the nearest located ancestor: a missing key is reported where its parent is
+        for i in range(len(path), -1, -1):
+            if path[:i] in self.marks:
+                line, col = self.marks[path[:i]]
+                return f"{self.file}:{line}:{col}"
+        return f"{self.file}:1:1"
+
+
+def format_path(path: Path_) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+class _Problems:
+    def __init__(self) -> None:
+        self.items: list[tuple[tuple[int, int], str, str]] = []
+
+    def add(self, where: str, path: Path_ | None, message: str) -> None:
+        prefix = f"{format_path(path)}: " if path is not None else ""
+        line, col = _line_col(where)
+        self.items.append(((line, col), where, prefix + message))
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            ordered = sorted(set(self.items), key=lambda p: (p[0], p[2]))
+            raise SpecError(
+                [(where, msg) for _, where, msg in ordered],
+                hint="fix these in the workspace file; `kfws schema` prints the format",
+            )
+
+
+def _line_col(where: str) -> tuple[int, int]:
+    parts = where.rsplit(":", 2)
+    try:
+        return int(parts[-2]), int(parts[-1])
+    except (ValueError, IndexError):
+        return 0, 0
+
+
+def _read(path: Path, problems: _Problems) -> str | None:
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.add(f"{name}:1:1", None, "no such file; `kfws init` writes a starter workspace")
+        return None
+    except OSError as e:
+        problems.add(f"{name}:1:1", None, f"cannot read it: {e.strerror}")
+        return None
+    if len(raw) > MAX_BYTES:
+        problems.add(f"{name}:1:1", None, f"the file is {len(raw)} bytes; the limit is 1 MiB")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        col = e.start - (raw.rfind(b"\n", 0, e.start) + 1) + 1
+        problems.add(f"{name}:{line}:{col}", None, "not UTF-8 text; save the file as UTF-8")
+        return None
+    for number, line_text in enumerate(text.splitlines(), 1):
+        stripped = line_text.lstrip(" ")
+        if stripped.startswith("\t"):
+            col = len(line_text) - len(stripped) + 1
+            problems.add(
+                f"{name}:{number}:{col}", None, "a tab in indentation; YAML indents with spaces"
+            )
+    return text
+
+
+def _compose(text: str, file: str, problems: _Problems) -> yaml.Node | None:
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else f"{file}:1:1"
+        problems.add(where, None, f"not valid YAML: {e.problem or e.context}")
+    except yaml.YAMLError as e:
+        problems.add(f"{file}:1:1", None, f"not valid YAML: {e}")
+    return None
+
+
+_SAFE_TAGS = {
+    "tag:yaml.org,2002:str",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:map",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:timestamp",
+}
+
+
+class _TooBig(Exception):
+    pass
+
+
+def _to_data(root: yaml.Node, file: str, problems: _Problems) -> Located:
+    marks: dict[Path_, tuple[int, int]] = {}
+    constructor = yaml.SafeLoader("")  # for scalar values exactly as safe_load gives them
+    count = 0
+
+    def walk(node: yaml.Node, path: Path_) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_NODES:
+            raise _TooBig
+        marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        where = f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+        if node.tag not in _SAFE_TAGS:
+            problems.add(where, path, f"the tag {node.tag} is not allowed (plain YAML only)")
+            return None
+        if isinstance(node, yaml.MappingNode):
+            out: dict[Any, Any] = {}
+            seen: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    problems.add(where, path, "mapping keys must be plain scalars")
+                    continue
+                key = constructor.construct_object(key_node)
+                key_where = (
+                    f"{file}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
+                )
+                if key == "<<":
+                    problems.add(
+                        key_where, path, "merge keys (<<) are not supported; write the values out"
+                    )
+                    continue
+                if key in seen:
+                    problems.add(
+                        key_where,
+                        path,
+                        f"duplicate key {key!r} (first at line {seen[key]}); YAML would keep "
+                        "only the last one",
+                    )
+                    continue
+                seen[key] = key_node.start_mark.line + 1
+                child = (*path, str(key))
+                marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+                out[key] = walk(value_node, child)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [walk(item, (*path, i)) for i, item in enumerate(node.value)]
+        return constructor.construct_object(node)
+
+    try:
+        data = walk(root, ())
+    except _TooBig:
+        problems.add(
+            f"{file}:1:1",
+            None,
+            f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
+        )
+        data = None
+    return Located(data, marks, file)
+
+
+def parse_located(path: Path) -> Located:
+    """Reads and parses the file strictly; raises SpecError with every problem found."""
+    problems = _Problems()
+    text = _read(path, problems)
+    problems.raise_if_any()
+    assert text is not None
+    root = _compose(text, str(path), problems)
+    problems.raise_if_any()
+    if root is None:
+        problems.add(
+            f"{path}:1:1", None, "the file is empty; `kfws init` writes a starter workspace"
+        )
+        problems.raise_if_any()
+    assert root is not None
+    located = _to_data(root, str(path), problems)
+    problems.raise_if_any()
+    if not isinstance(located.data, dict):
+        problems.add(f"{path}:1:1", None, "the top level must be a mapping (apiVersion, kind, ...)")
+        problems.raise_if_any()
+    return located
+
+
+@cache
+def workspace_schema() -> dict[str, Any]:
+    text = resources.files("kfws").joinpath("data/workspace.schema.json").read_text("utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+def _schema_node(schema: dict[str, Any], path: Path_) -> dict[str, Any] | None:
+    node: Any = schema
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        if isinstance(part, int):
+            node = node.get("items")
+        elif part in node.get("properties", {}):
+            node = node["properties"][part]
+        elif isinstance(node.get("additionalProperties"), dict):
+            node = node["additionalProperties"]
+        else:
+            return None
+    return node if isinstance(node, dict) else None
+
+
+def _schema_problems(located: Located, problems: _Problems) -> None:
+    import jsonschema
+
+    schema = workspace_schema()
+    validator = jsonschema.Draft202012Validator(schema)
+    for error in validator.iter_errors(located.data):
+        path: Path_ = tuple(error.absolute_path)
+        if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            allowed = sorted((_schema_node(schema, path) or {}).get("properties", {}))
+            for key in sorted(k for k in error.instance if k not in allowed):
+                guess = difflib.get_close_matches(str(key), allowed, n=1)
+                hint = (
+                    f"; did you mean {guess[0]!r}?" if guess else f"; allowed: {', '.join(allowed)}"
+                )
+                problems.add(
+                    located.where((*path, str(key))), (*path, str(key)), f"unknown key{hint}"
+                )
+            continue
+        problems.add(located.where(path), path, _message(error))
+
+
+def _message(error: Any) -> str:
+    if error.validator == "enum":
+        return f"{error.instance!r} is not one of {', '.join(map(repr, error.validator_value))}"
+    if error.validator == "const":
+        return f"must be {error.validator_value!r}, not {error.instance!r}"
+    if error.validator == "type":
+        return f"{error.instance!r} is not of type {error.validator_value}"
+    if error.validator == "pattern":
+        return f"{error.instance!r} does not match the expected form {error.validator_value}"
+    if error.validator == "required":
+        return str(error.message).replace("is a required property", "is required")
+    return str(error.message)
+
+
+def iter_problems(path: Path) -> Iterator[tuple[str, str]]:
+    """For `kfws validate`: every problem as (location, message), or nothing."""
+    try:
+        load_spec(path)
+    except SpecError as e:
+        yield from e.problems
+
+
+def load_spec(path: Path) -> Spec:
+    from kfws.spec.build import build_spec
+
+    located = parse_located(path)
+    problems = _Problems()
+    _schema_problems(located, problems)
+    problems.raise_if_any()
+    digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return build_spec(located, path.resolve(), digest, problems)
