@@ -121,7 +121,7 @@ def parse_www_authenticate(header: str) -> list[Challenge]:
         k = j
         while k < n and header[k] in " \t":
             k += 1
-        if k < n and header[k] == "=" and challenges and not header.startswith("=", k + 1):
+        if k < n and header[k] == "=" and not header.startswith("=", k + 1):
             k += 1
             while k < n and header[k] in " \t":
                 k += 1
@@ -132,9 +132,10 @@ def parse_www_authenticate(header: str) -> list[Challenge]:
                 while end < n and header[end] not in ", \t":
                     end += 1
                 value, k = header[k:end], end
-            challenges[-1][1][name.lower()] = value
+            if challenges:  # a parameter before any scheme is dropped
+                challenges[-1][1][name.lower()] = value
             i = k
-        elif k < n and header[k] == "=":  # token68 ("abc==") or a parameter with no scheme
+        elif k < n and header[k] == "=":  # token68 ("abc==")
             while k < n and header[k] not in ", \t":
                 k += 1
             i = k
@@ -233,6 +234,7 @@ class _Registry:
     challenge: Challenge | None = None
     credentials: Credentials | None = None
     credentials_loaded: bool = False
+    credentials_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __repr__(self) -> str:
         return f"_Registry({self.base_url!r}, challenge={self.challenge and self.challenge.scheme})"
@@ -468,16 +470,17 @@ class RegistryClient:
             return self._registries.setdefault(host, state)
 
     def _credentials(self, reg: _Registry) -> Credentials | None:
-        with self._lock:
-            if reg.credentials_loaded:
-                return reg.credentials
-            if self._docker_config is None:
-                self._docker_config = DockerConfig(self._docker_config_dir)
-            config = self._docker_config
-        creds = config.credentials_for(reg.host)  # may run a helper: not under the lock
-        with self._lock:
-            reg.credentials, reg.credentials_loaded = creds, True
-        return creds
+        # one lookup per registry, even when many threads meet its challenge at once (a
+        # credential helper may be slow, or prompt to unlock a keychain)
+        with reg.credentials_lock:
+            if not reg.credentials_loaded:
+                with self._lock:
+                    if self._docker_config is None:
+                        self._docker_config = DockerConfig(self._docker_config_dir)
+                    config = self._docker_config
+                reg.credentials = config.credentials_for(reg.host)
+                reg.credentials_loaded = True
+            return reg.credentials
 
     def _config_path(self) -> str:
         if self._docker_config is not None:
