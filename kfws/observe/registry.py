@@ -672,11 +672,12 @@ class RegistryClient:
                 r.close()
                 raise self._auth_error(reg, what, r.status_code, self._credentials(reg))
             if r.is_redirect:
-                return self._follow(r, reg, headers, what, cancel)
+                return self._follow(method, r, reg, headers, what, cancel)
             return r
 
     def _follow(
         self,
+        method: str,
         r: requests.Response,
         reg: _Registry,
         headers: dict[str, str],
@@ -688,6 +689,7 @@ class RegistryClient:
         own = urlsplit(reg.base_url).netloc
         for _ in range(MAX_REDIRECTS):
             url = urljoin(r.url, r.headers["Location"])
+            method = "GET" if r.status_code == 303 else method
             r.close()
             same = urlsplit(url).netloc == own
             if urlsplit(url).scheme == "http" and not same and not reg.insecure:
@@ -697,7 +699,7 @@ class RegistryClient:
                 )
             hop_headers = headers if same else {"Accept": headers["Accept"]}
             target = reg if same else _Registry(reg.host, url, True, reg.insecure)
-            r = self._exchange("GET", url, hop_headers, target, what, cancel)
+            r = self._exchange(method, url, hop_headers, target, what, cancel)
             if not r.is_redirect:
                 return r
         raise RegistryError(

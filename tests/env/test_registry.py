@@ -450,6 +450,7 @@ class TokenServer:
     pki: Path
     user: str = "tokuser"
     password: str = field(default_factory=lambda: uuid.uuid4().hex)
+    refresh_token: str = field(default_factory=lambda: uuid.uuid4().hex)
     service: str = "kfws-token-test"
     issuer: str = "kfws-token-issuer"
     asked: list[tuple[str | None, tuple[str, ...]]] = field(default_factory=list)
@@ -470,6 +471,9 @@ class TokenServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 server.handle(self)
+
+            def do_POST(self) -> None:
+                server.handle_refresh(self)
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -502,6 +506,11 @@ class TokenServer:
                 return
             account = user
         self.asked.append((account, scopes))
+        self._grant(req, account, scopes)
+
+    def _grant(
+        self, req: BaseHTTPRequestHandler, account: str | None, scopes: tuple[str, ...]
+    ) -> None:
         access = []
         for scope in scopes:
             kind, name, actions = [*scope.split(":"), "", ""][:3]
@@ -520,12 +529,28 @@ class TokenServer:
                 "access": access,
             }
         )
-        body = json.dumps({"token": token, "expires_in": 300}).encode()
+        key = "access_token" if req.command == "POST" else "token"  # as OAuth2 answers
+        body = json.dumps({key: token, "expires_in": 300}).encode()
         req.send_response(200)
         req.send_header("Content-Type", "application/json")
         req.send_header("Content-Length", str(len(body)))
         req.end_headers()
         req.wfile.write(body)
+
+    def handle_refresh(self, req: BaseHTTPRequestHandler) -> None:
+        """POST /token, grant_type=refresh_token (what an `identitytoken` is used for)."""
+        length = int(req.headers.get("Content-Length", "0"))
+        form = parse_qs(req.rfile.read(length).decode())
+        ok = form.get("grant_type") == ["refresh_token"] and form.get("refresh_token") == [
+            self.refresh_token
+        ]
+        scopes = tuple(s for value in form.get("scope", []) for s in value.split(" "))
+        self.asked.append(("<refresh>" if ok else "<refused>", scopes))
+        if not ok:
+            req.send_response(401)
+            req.end_headers()
+            return
+        self._grant(req, self.user, scopes)
 
     def stop(self) -> None:
         self.httpd.shutdown()
@@ -601,6 +626,22 @@ def test_bearer_token_flow_against_a_token_auth_registry(
     # one token for that repository's pull scope, cached for every later request
     assert tokens.asked == [(tokens.user, (f"repository:{REPO}:pull",))]
     assert tokens.password not in repr(client)
+
+
+def test_identity_token_is_used_as_an_oauth2_refresh_token(
+    token_registry: TokenRegistry, tmp_path: Path
+) -> None:
+    tr = token_registry
+    host, tokens = tr.registry.host, tr.tokens
+    (tmp_path / "config.json").write_text(
+        json.dumps({"auths": {host: {"identitytoken": tokens.refresh_token}}})
+    )
+    client = RegistryClient(lambda h: RegistryOptions(h, insecure=True), docker_config_dir=tmp_path)
+    tokens.asked.clear()
+    info = client.resolve(f"{host}/{REPO}", "v1")
+    assert info is not None and info.digest == tr.digest
+    assert tokens.asked == [("<refresh>", (f"repository:{REPO}:pull",))]
+    assert tokens.refresh_token not in repr(client)
 
 
 def test_bearer_token_refused_or_insufficient_is_an_error(
