@@ -160,15 +160,18 @@ def _to_data(root: yaml.Node, file: str, problems: _Problems) -> Located:
                 if not isinstance(key_node, yaml.ScalarNode):
                     problems.add(where, path, "mapping keys must be plain scalars")
                     continue
-                key = constructor.construct_object(key_node)
                 key_where = (
                     f"{file}:{key_node.start_mark.line + 1}:{key_node.start_mark.column + 1}"
                 )
-                if key == "<<":
+                if key_node.tag == "tag:yaml.org,2002:merge":
                     problems.add(
                         key_where, path, "merge keys (<<) are not supported; write the values out"
                     )
                     continue
+                if key_node.tag not in _SAFE_TAGS:
+                    problems.add(key_where, path, f"the tag {key_node.tag} is not allowed")
+                    continue
+                key = scalar(key_node, key_where, path)
                 if key in seen:
                     problems.add(
                         key_where,
@@ -184,7 +187,14 @@ def _to_data(root: yaml.Node, file: str, problems: _Problems) -> Located:
             return out
         if isinstance(node, yaml.SequenceNode):
             return [walk(item, (*path, i)) for i, item in enumerate(node.value)]
-        return constructor.construct_object(node)
+        return scalar(node, where, path)
+
+    def scalar(node: yaml.Node, where: str, path: Path_) -> Any:
+        try:
+            return constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError) as e:
+            problems.add(where, path, f"cannot read this value: {str(e).splitlines()[0]}")
+            return None
 
     try:
         data = walk(root, ())
@@ -253,6 +263,12 @@ def _schema_problems(located: Located, problems: _Problems) -> None:
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = sorted((_schema_node(schema, path) or {}).get("properties", {}))
             for key in sorted(k for k in error.instance if k not in allowed):
+                from kfws.spec.checks import secret_key_problem
+
+                secret = secret_key_problem(str(key))
+                if secret:
+                    problems.add(located.where((*path, str(key))), (*path, str(key)), secret)
+                    continue
                 guess = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = (
                     f"; did you mean {guess[0]!r}?" if guess else f"; allowed: {', '.join(allowed)}"
