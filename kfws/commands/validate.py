@@ -12,6 +12,8 @@ from kfws import output
 from kfws.commands.common import add_format_arg
 from kfws.errors import SpecError
 
+HINT = "fix these in the workspace file; `kfws schema` prints the format"
+
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser("validate", help="check workspace.yaml (no network)")
