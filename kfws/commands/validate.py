@@ -48,7 +48,6 @@ def run(args: argparse.Namespace) -> int:
             if r["valid"]:
                 output.out(f"{r['file']}: valid")
             else:
-                output.error(
-                    SpecError([(p["location"], p["message"]) for p in r["problems"]]).render()
-                )
+                found = [(p["location"], p["message"]) for p in r["problems"]]
+                output.error(SpecError(found, hint=HINT).render())
     return 0 if all(r["valid"] for r in results) else 1
