@@ -20,8 +20,9 @@ class ApplyReport:
     cluster: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        cluster = "; ".join(self.cluster) if self.cluster else "cluster unchanged"
-        return f"Apply complete: {len(self.built)} built, {len(self.pushed)} pushed; {cluster}."
+        n = len(self.cluster)
+        cluster = f"{n} cluster change{'s' if n != 1 else ''}" if n else "cluster unchanged"
+        return f"Apply complete: {len(self.built)} built, {len(self.pushed)} pushed, {cluster}."
 
 
 def stale_entries(plan: Plan, fresh: Plan) -> list[str]:
