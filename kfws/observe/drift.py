@@ -66,9 +66,13 @@ def observe_drift(
         ManagerEntry(str(m.manager), str(m.operation), _stamp(m.time))
         for m in (cm.metadata.managed_fields or [])
     )
-    record = _record(cluster.config_map, cluster.config_annotations)
+    record, record_keys = _record(cluster.config_map, cluster.config_annotations), None
     if record is None:
         record = _record_elsewhere(cl, ns, cluster.config_map)
+    else:
+        from kfws.apply.spawner import owned_annotation
+
+        record_keys = set(owned_annotation(cluster.config_annotations) or {})
     with api_errors("get", "deployments", ns, cluster.deployment):
         dep = cl.apps.read_namespaced_deployment(cluster.deployment, ns)
     selector = ",".join(
@@ -84,9 +88,11 @@ def observe_drift(
         )
     )
     live = read_spawner(cluster.config_text)
-    refs = sorted(
-        {o for g in live.groups for o in g.options} | {g.value for g in live.groups if g.value}
-    )
+    # only the groups this workspace declares: the others are left alone, and so unjudged
+    declared = {g.key for g in spec.spawner.groups}
+    managed = [g for g in live.groups if g.key in declared]
+    refs = sorted({o for g in managed for o in g.options} | {g.value for g in managed if g.value})
+
     digests: dict[str, str | None] = {}
     errors: dict[str, str] = {}
     from kfws.observe.observe import split_reference
@@ -102,7 +108,7 @@ def observe_drift(
             errors[ref] = f"not a valid image reference ({type(e).__name__})"
     return DriftObserved(
         config_map=cluster.config_map,
-        live_owned_hash=owned_hash(live.owned()),
+        live_owned_hash=owned_hash(_scoped(live.owned(), record_keys)),
         record=record,
         managers=managers,
         pods_started=started,
@@ -110,6 +116,11 @@ def observe_drift(
         option_errors=errors,
         restart_mode=spec.cluster.restart.value,
     )
+
+
+def _scoped(owned: Mapping[str, Any], keys: set[str] | None) -> dict[str, Any]:
+    """What kfws recorded covers only the groups and flags it applied: compare just those."""
+    return dict(owned) if keys is None else {k: owned.get(k) for k in sorted(keys)}
 
 
 def _record_elsewhere(cl: Any, ns: str, mounted: str) -> AppliedRecord | None:
