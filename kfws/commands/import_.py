@@ -10,12 +10,14 @@ import io
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, cluster_spec
 from kfws.errors import KfwsError
-from kfws.spawner_yaml import LiveSpawner
+
+if TYPE_CHECKING:  # the YAML editor loads only when the command runs
+    from kfws.spawner_yaml import LiveSpawner
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:

@@ -112,7 +112,9 @@ def _read(path: Path, problems: _Problems) -> str | None:
 
 def _compose(text: str, file: str, problems: _Problems) -> yaml.Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml's parser when PyYAML has it (several times faster on big files); same marks
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        return yaml.compose(text, Loader=loader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else f"{file}:1:1"
