@@ -65,6 +65,11 @@ class DriftObserved:
     option_digests: Mapping[str, str | None] = field(default_factory=dict)  # live option refs
     option_errors: Mapping[str, str] = field(default_factory=dict)
     restart_mode: str = "rollout"
+    namespace: str = ""
+
+    @property
+    def config_map_target(self) -> str:
+        return f"configmap/{self.namespace}/{self.config_map}".replace("//", "/")
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,7 @@ def _since_apply(obs: DriftObserved) -> list[Finding]:
         return [
             Finding(
                 DriftKind.REPLACED,
-                f"configmap/{obs.config_map}",
+                obs.config_map_target,
                 f"the web app now mounts {obs.config_map}, not {record.config_map} that kfws "
                 "applied to: the Kubeflow manifests were re-deployed and the lists reset; "
                 "run `kfws apply` to put them back",
@@ -130,7 +135,7 @@ def _since_apply(obs: DriftObserved) -> list[Finding]:
     return [
         Finding(
             DriftKind.CHANGED_OUT_OF_BAND,
-            f"configmap/{obs.config_map}",
+            obs.config_map_target,
             f"the image lists were changed since kfws applied them{who}",
         )
     ]

@@ -115,6 +115,7 @@ def observe_drift(
         option_digests=digests,
         option_errors=errors,
         restart_mode=spec.cluster.restart.value,
+        namespace=ns,
     )
 
 
