@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from kfws import output
-from kfws.commands.common import add_file_arg, add_target_args, load
+from kfws.commands.common import add_file_arg, add_target_args, add_write_args, load
 from kfws.errors import KfwsError
 
 
@@ -23,15 +23,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_file_arg(p)
     add_target_args(p)
     p.add_argument("--auto-approve", action="store_true", help="don't ask before applying")
-    p.add_argument("--lock-timeout", type=float, default=60.0, help="seconds to wait for the lock")
-    p.add_argument(
-        "--rollout-timeout", type=float, default=300.0, help="seconds to wait for the web app"
-    )
-    p.add_argument(
-        "--allow-gitops-owned",
-        action="store_true",
-        help="apply even though Argo CD or Flux manages the ConfigMap (it will revert the change)",
-    )
+    add_write_args(p)
     p.add_argument("--log-dir", help="where build logs go (default: ~/.local/state/kfws/logs)")
     p.set_defaults(run=run)
 

@@ -31,6 +31,21 @@ def add_target_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_write_args(parser: argparse.ArgumentParser) -> None:
+    """The knobs of every command that writes to the cluster (apply, rollback)."""
+    parser.add_argument(
+        "--lock-timeout", type=float, default=60.0, help="seconds to wait for the apply lock"
+    )
+    parser.add_argument(
+        "--rollout-timeout", type=float, default=300.0, help="seconds to wait for the web app"
+    )
+    parser.add_argument(
+        "--allow-gitops-owned",
+        action="store_true",
+        help="write even though Argo CD or Flux manages the ConfigMap (its next sync reverts it)",
+    )
+
+
 def add_format_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...]) -> None:
     parser.add_argument(
         "--format", choices=choices, default=choices[0], help="output format (default: %(default)s)"

@@ -7,6 +7,7 @@ from typing import Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, cluster_spec
+from kfws.commands.common import add_write_args
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -14,15 +15,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         "rollback", help="restore the spawner config as it was before the last kfws apply"
     )
     add_cluster_args(p)
-    p.add_argument("--lock-timeout", type=float, default=60.0, help="seconds to wait for the lock")
-    p.add_argument(
-        "--rollout-timeout", type=float, default=300.0, help="seconds to wait for the web app"
-    )
-    p.add_argument(
-        "--allow-gitops-owned",
-        action="store_true",
-        help="write even when Argo CD / Flux manages the ConfigMap",
-    )
+    add_write_args(p)
     p.set_defaults(run=run)
 
 
