@@ -231,3 +231,14 @@ def _wait_http(url: str) -> None:
         except requests.ConnectionError:
             time.sleep(0.1)
     raise AssertionError(f"{url} never answered")
+
+
+def test_a_missing_base_image_is_named_and_nothing_is_planned(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("nobase"))
+    doc["images"] = [{"name": "orphan", "from": f"{registry}/kfws-base/nothing-here:1"}]
+    write_workspace(tmp_path, doc)
+    result = run_kfws("plan", cwd=tmp_path)
+    assert result.code == 1
+    assert f"the base image {registry}/kfws-base/nothing-here:1 does not exist" in result.err
+    assert result.out == ""
