@@ -3,14 +3,17 @@ images first, cluster last. Returns what was done; never claims what didn't happ
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kfws.errors import ApplyError, KfwsError, PlanError, StalePlanError
 from kfws.observe.model import Observed
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind, Plan
 from kfws.spec.model import Spec
+
+if TYPE_CHECKING:
+    from kfws.observe.registry import RegistryClient
 
 
 @dataclass
@@ -83,12 +86,11 @@ def apply_plan(
     lock_timeout: float,
     rollout_timeout: float,
     log_dir: Path,
-    registry_factory: Callable[[], object],
+    registry: RegistryClient,
     allow_gitops_owned: bool = False,
 ) -> ApplyReport:
     from kfws.apply.images import apply_images
     from kfws.observe.engine import EngineClient
-    from kfws.observe.registry import RegistryClient
 
     check_fresh(spec, plan, observed)
     report = ApplyReport()
@@ -96,8 +98,6 @@ def apply_plan(
     cluster_changes = [c for c in plan.changes if not c.kind.is_image]
     digests: dict[str, str] = {}
     if image_changes:
-        registry = registry_factory()
-        assert isinstance(registry, RegistryClient)
         results = apply_images(
             spec,
             observed.inputs,

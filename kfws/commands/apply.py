@@ -41,10 +41,16 @@ def run(args: argparse.Namespace) -> int:
     if args.plan:
         plan = read_plan(Path(args.plan))
         spec = load(args.file if args.file != "workspace.yaml" else plan.spec_path)
-        observed = observe(spec, parallelism=args.parallelism, context=args.context)
+        registry = RegistryClient(spec.registry_options)
+        observed = observe(
+            spec, parallelism=args.parallelism, context=args.context, registry=registry
+        )
     else:
         spec = load(args.file)
-        observed = observe(spec, parallelism=args.parallelism, context=args.context)
+        registry = RegistryClient(spec.registry_options)
+        observed = observe(
+            spec, parallelism=args.parallelism, context=args.context, registry=registry
+        )
         plan = make_plan(spec, observed, spec_path=args.file)
         output.out(render_text(plan, colour=colour), end="")
         if not plan.has_changes:
@@ -63,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         lock_timeout=args.lock_timeout,
         rollout_timeout=args.rollout_timeout,
         log_dir=Path(args.log_dir) if args.log_dir else default_log_dir(),
-        registry_factory=lambda: RegistryClient(spec.registry_options),
+        registry=registry,
         allow_gitops_owned=args.allow_gitops_owned,
     )
     for line in report.cluster:

@@ -7,8 +7,6 @@ compared, then the engine only for images the registry lacks, then the cluster.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from kfws import output
 from kfws.errors import EngineError, RegistryError
 from kfws.observe.inputs import check_build_args, read_inputs
@@ -38,7 +36,6 @@ def observe(
     parallelism: int = 8,
     context: str | None = None,
     registry: RegistryClient | None = None,
-    engine_factory: Callable[[], object] | None = None,
     with_cluster: bool = True,
 ) -> Observed:
     check_build_args(spec)
@@ -83,7 +80,7 @@ def observe(
             engine_image_id=None,
         )
     if missing:
-        images.update(_engine_states(images, inputs, missing, engine_factory))
+        images.update(_engine_states(images, inputs, missing))
 
     externals = _externals(spec, client, parallelism)
     cluster: ClusterState | None = None
@@ -106,18 +103,16 @@ def _engine_states(
     images: dict[str, ImageState],
     inputs: dict[str, BuildInputs],
     missing: list[str],
-    engine_factory: Callable[[], object] | None,
 ) -> dict[str, ImageState]:
     """For images the registry lacks: does the engine already hold the exact build? An engine
     that can't be reached only costs us the `push` shortcut, so plan says `build` and warns."""
     from kfws.observe.engine import EngineClient
 
     try:
-        engine = engine_factory() if engine_factory else EngineClient()
+        engine = EngineClient()
     except EngineError as e:
         output.warn(f"{e.message}; planning builds without checking local images")
         return {}
-    assert isinstance(engine, EngineClient)
     updated: dict[str, ImageState] = {}
     for name in missing:
         state = images[name]
