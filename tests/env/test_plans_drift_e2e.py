@@ -169,3 +169,52 @@ def test_plan_files_hold_no_credentials(tmp_path: Path, env: dict[str, str]) -> 
     text = (tmp_path / "plan.json").read_text()
     password = base64.b64decode(secret).decode().split(":", 1)[1]
     assert secret not in text and password not in text
+
+
+def test_drift_sees_a_redeploy_and_a_moved_tag(tmp_path: Path, env: dict[str, str]) -> None:
+    ns = k8s.namespace()
+    write_workspace(tmp_path, workspace(unique("redeploy"), ["nb-sudo", "nb-data"]))
+    assert run_kfws("apply", "--auto-approve", cwd=tmp_path, env=env).code == 0
+    assert run_kfws("drift", cwd=tmp_path, env=env).code == 0
+
+    # a tag moved: push another image under the nb-sudo reference kfws applied
+    import docker
+
+    options = yaml.safe_load(live_config(ns)[1])["spawnerFormDefaults"]["image"]["options"]
+    sudo_ref = next(o for o in options if "/nb-sudo:" in o)
+    engine = docker.DockerClient(base_url=need_env("DOCKER_HOST"))
+    other = engine.images.get(need_env("KFWS_TEST_BASE_IMAGE"))
+    repo, tag = sudo_ref.rsplit(":", 1)
+    other.tag(repo, tag)
+    for _ in engine.api.push(repo, tag=tag, stream=True, decode=True):
+        pass
+    moved = run_kfws("drift", "--format", "json", cwd=tmp_path, env=env)
+    assert moved.code == 2, moved.text
+    kinds = {(f["kind"], f["subject"]) for f in json.loads(moved.out)["findings"]}
+    assert ("tag-moved", sudo_ref) in kinds
+
+    # a re-deploy of the Kubeflow manifests: a new hash-named ConfigMap with the pristine lists,
+    # and the Deployment now mounts it
+    api = k8s.admin_client()
+    core, apps = client.CoreV1Api(api), client.AppsV1Api(api)
+    new_name = "jupyter-web-app-config-redeploy01"
+    core.create_namespaced_config_map(
+        ns,
+        client.V1ConfigMap(
+            metadata=client.V1ObjectMeta(name=new_name),
+            data={k8s.CONFIG_KEY: k8s.pristine_config("kf1.10")},
+        ),
+    )
+    dep = apps.read_namespaced_deployment(k8s.DEPLOYMENT, ns)
+    volumes = [
+        {"name": v.name, "configMap": {"name": new_name}}
+        for v in dep.spec.template.spec.volumes
+        if v.config_map is not None
+    ]
+    apps.patch_namespaced_deployment(
+        k8s.DEPLOYMENT, ns, {"spec": {"template": {"spec": {"volumes": volumes}}}}
+    )
+    replaced = run_kfws("drift", cwd=tmp_path, env=env)
+    assert replaced.code == 2, replaced.text
+    assert "configmap-replaced" in replaced.out and new_name in replaced.out
+    assert "re-deployed" in replaced.out
