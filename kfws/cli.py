@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 
@@ -62,6 +64,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return e.exit_code
     except KeyboardInterrupt:
         output.err("interrupted")
+        if threading.active_count() > 1:
+            # Worker threads blocked on an engine stream would keep the interpreter alive until
+            # their build ends (the thread pool joins them at exit): leave now, output flushed.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_OK

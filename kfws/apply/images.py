@@ -66,8 +66,18 @@ def apply_images(
         except KfwsError as e:
             return ImageResult(name, change.target, False, False, None, error=e.render())
 
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
         results = list(pool.map(run, work))
+    except KeyboardInterrupt:
+        # Don't wait for running builds (the engine finishes them on its own); start no more.
+        pool.shutdown(wait=False, cancel_futures=True)
+        output.err(
+            "interrupted during the image builds: the cluster was not touched (it is exactly "
+            "as it was); builds already started may still finish in the engine"
+        )
+        raise
+    pool.shutdown()
     failed = [r for r in results if r.error]
     if failed:
         done = [r for r in results if not r.error]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -242,3 +243,36 @@ def test_a_missing_base_image_is_named_and_nothing_is_planned(tmp_path: Path) ->
     assert result.code == 1
     assert f"the base image {registry}/kfws-base/nothing-here:1 does not exist" in result.err
     assert result.out == ""
+
+
+def test_ctrl_c_during_a_build_exits_130_and_says_the_cluster_was_not_touched(
+    tmp_path: Path,
+) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("sigint"))
+    (tmp_path / "images" / "tool" / "Dockerfile").write_text(
+        f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\nRUN sleep 60\n"
+    )
+    doc["images"] = [doc["images"][1]]
+    write_workspace(tmp_path, doc)
+    from tests.env.kfws_cli import KFWS
+
+    proc = subprocess.Popen(
+        [KFWS, "apply", "--auto-approve", "--log-dir", str(tmp_path / "logs")],
+        cwd=tmp_path,
+        env={**os.environ, "NO_COLOR": "1"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    log = tmp_path / "logs"
+    for _ in range(200):  # wait until the build is running its RUN step
+        if any("sleep 60" in p.read_text() for p in log.glob("*.log")):
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)  # well before the 60 s build would end
+    assert proc.returncode == 130, err
+    assert "the cluster was not touched" in err
+    assert "Traceback" not in err
