@@ -1,0 +1,67 @@
+"""The narrow adapter kfws uses to ask OCI registries what they hold (the distribution API, v2).
+
+Nothing else in kfws talks HTTP to registries. Three questions only (`RegistryClient`):
+- `resolve(repo, ref)`: the manifest digest, media type and size a tag (or digest) points at, or
+  None when the registry says it has no such manifest or repository (404 / MANIFEST_UNKNOWN /
+  NAME_UNKNOWN). Every other failure — 401/403, 429 or 5xx after retries, timeout, connection
+  refused, TLS verification — raises `RegistryError` naming the registry, the image and the fix.
+  Never "missing": taking an error for a missing image rebuilds and re-pushes everything.
+- `image_labels(repo, ref, platform)`: the `config.Labels` of an image (from an index, the
+  manifest for the platform, linux/amd64 by default).
+- `resolve_many(items, parallelism)`: `resolve` for many at bounded concurrency.
+
+Transport: `https://` verified against the system's CAs, or the registry's `caFile`
+(RegistryOptions.ca_file) when the workspace gives one. Plain `http://` only when the workspace
+marks the registry `insecure: true` — then *only* plain HTTP is tried (no https first, no
+fallback). Unlike dockerd, a loopback address is not implicitly insecure: the workspace must say so.
+
+One job per module:
+- challenge.py: parsing `WWW-Authenticate` (pure);
+- manifests.py: media types, repository names, platforms, digests (pure);
+- endpoint.py: per-host connection settings and what we learnt about the host;
+- transport.py: the HTTP session, retries and redirects;
+- auth.py: credentials and bearer tokens answering a challenge;
+- messages.py: the user-facing errors;
+- client.py: RegistryClient, the three questions.
+"""
+
+from kfws.observe.registry.challenge import Challenge, parse_www_authenticate
+from kfws.observe.registry.client import MISSING_CODES, RegistryClient
+from kfws.observe.registry.endpoint import DOCKER_HUB_API
+from kfws.observe.registry.manifests import (
+    DEFAULT_PLATFORM,
+    DOCKER_MANIFEST,
+    DOCKER_MANIFEST_LIST,
+    IMAGE_TYPES,
+    INDEX_TYPES,
+    MANIFEST_ACCEPT,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    ManifestInfo,
+    parse_platform,
+    pick_platform,
+    split_repository,
+)
+from kfws.observe.registry.transport import RETRY_AFTER_CAP, retry_after_seconds
+
+__all__ = [
+    "DEFAULT_PLATFORM",
+    "DOCKER_HUB_API",
+    "DOCKER_MANIFEST",
+    "DOCKER_MANIFEST_LIST",
+    "IMAGE_TYPES",
+    "INDEX_TYPES",
+    "MANIFEST_ACCEPT",
+    "MISSING_CODES",
+    "OCI_INDEX",
+    "OCI_MANIFEST",
+    "RETRY_AFTER_CAP",
+    "Challenge",
+    "ManifestInfo",
+    "RegistryClient",
+    "parse_platform",
+    "parse_www_authenticate",
+    "pick_platform",
+    "retry_after_seconds",
+    "split_repository",
+]

@@ -1,0 +1,251 @@
+"""RegistryClient: the three questions kfws asks registries, over the transport and auth of
+this package. See the package docstring for the contract."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from kfws.errors import RegistryError
+from kfws.observe.registry import messages
+from kfws.observe.registry.auth import Authenticator
+from kfws.observe.registry.challenge import parse_www_authenticate
+from kfws.observe.registry.endpoint import Endpoints
+from kfws.observe.registry.manifests import (
+    DEFAULT_PLATFORM,
+    DIGEST_RE,
+    IMAGE_TYPES,
+    INDEX_TYPES,
+    MANIFEST_ACCEPT,
+    ManifestInfo,
+    body_media_type,
+    digest_of,
+    image_ref,
+    index_platforms,
+    manifest_media_type,
+    pick_platform,
+    split_repository,
+    verified,
+)
+from kfws.observe.registry.transport import Transport
+from kfws.spec.model import RegistryOptions
+
+MISSING_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})
+
+
+class RegistryClient:
+    """Ask registries about manifests. Thread-safe; one connection pool shared by all threads."""
+
+    def __init__(
+        self,
+        options_for: Callable[[str], RegistryOptions],
+        *,
+        docker_config_dir: Path | None = None,
+        timeout: float = 10,
+        retries: int = 3,
+        backoff: float = 0.25,
+        pool_size: int = 16,
+    ) -> None:
+        self._endpoints = Endpoints(options_for)
+        self._transport = Transport(
+            timeout=timeout, retries=retries, backoff=backoff, pool_size=pool_size
+        )
+        self._auth = Authenticator(self._endpoints, self._transport, docker_config_dir)
+
+    def __repr__(self) -> str:
+        return f"RegistryClient(registries={self._endpoints.hosts()})"
+
+    def close(self) -> None:
+        self._transport.close()
+
+    def __enter__(self) -> RegistryClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- the three questions ---------------------------------------------------------------
+
+    def resolve(self, repository: str, reference: str) -> ManifestInfo | None:
+        return self._resolve(repository, reference, None)
+
+    def image_labels(
+        self, repository: str, reference: str, platform: str | None = None
+    ) -> dict[str, str]:
+        host, name = split_repository(repository)
+        what = image_ref(repository, reference)
+        manifest, media_type = self._get_manifest(host, name, reference, what)
+        if media_type in INDEX_TYPES:
+            wanted = platform or DEFAULT_PLATFORM
+            desc = pick_platform(manifest, wanted)
+            if desc is None or not isinstance(desc.get("digest"), str):
+                raise RegistryError(
+                    f"{what} has no image for platform {wanted} (it has: "
+                    f"{', '.join(index_platforms(manifest)) or 'none'})",
+                    where=f"registry {host}",
+                    hint="set `platform:` for the image in workspace.yaml to one it provides",
+                )
+            manifest, media_type = self._get_manifest(host, name, str(desc["digest"]), what)
+        if media_type not in IMAGE_TYPES:
+            raise messages.unknown_schema(host, what, media_type)
+        config = manifest.get("config") or {}
+        digest = config.get("digest")
+        if not isinstance(digest, str) or not DIGEST_RE.match(digest):
+            raise RegistryError(
+                f"the manifest of {what} names no valid config blob",
+                where=f"registry {host}",
+            )
+        r = self._send("GET", host, f"/v2/{name}/blobs/{digest}", name=name, what=what)
+        if r.status_code != 200:
+            raise messages.unexpected(host, what, r, "reading the image config")
+        body = verified(r.content, digest, host, f"the config blob of {what}")
+        try:
+            doc = json.loads(body)
+            labels = (doc.get("config") or {}).get("Labels") or {}
+        except (json.JSONDecodeError, AttributeError):
+            raise RegistryError(
+                f"the config blob of {what} is not an image config", where=f"registry {host}"
+            ) from None
+        return {str(k): str(v) for k, v in labels.items()}
+
+    def resolve_many(
+        self, items: Sequence[tuple[str, str]], parallelism: int = 8
+    ) -> dict[tuple[str, str], ManifestInfo | None]:
+        """resolve() for each (repository, reference), at most `parallelism` at once. The result
+        has one entry per distinct item, in the order given. The first failure (in time) is
+        raised; lookups not yet started are dropped and running ones stop at their next retry."""
+        unique = list(dict.fromkeys(items))
+        if parallelism <= 1 or len(unique) <= 1:
+            return {item: self.resolve(*item) for item in unique}
+        self._transport.ensure_pool(parallelism)
+        cancel = threading.Event()
+        results: dict[tuple[str, str], ManifestInfo | None] = {}
+        with ThreadPoolExecutor(
+            max_workers=min(parallelism, len(unique)), thread_name_prefix="kfws-registry"
+        ) as pool:
+            futures = {
+                pool.submit(self._resolve, repo, ref, cancel): (repo, ref) for repo, ref in unique
+            }
+            try:
+                for future in as_completed(futures):
+                    results[futures[future]] = future.result()
+            except BaseException:
+                cancel.set()
+                for future in futures:
+                    future.cancel()
+                raise
+        return {item: results[item] for item in unique}
+
+    # ---- manifests ---------------------------------------------------------------------------
+
+    def _resolve(
+        self, repository: str, reference: str, cancel: threading.Event | None
+    ) -> ManifestInfo | None:
+        host, name = split_repository(repository)
+        what = image_ref(repository, reference)
+        path = f"/v2/{name}/manifests/{reference}"
+        r = self._send("HEAD", host, path, name=name, what=what, cancel=cancel)
+        if r.status_code == 404:
+            return None
+        if r.status_code != 200:
+            raise messages.unexpected(host, what, r, "resolving the manifest")
+        digest = r.headers.get("Docker-Content-Digest", "")
+        media_type = _media_type(r)
+        length = r.headers.get("Content-Length", "")
+        if DIGEST_RE.match(digest) and media_type and length.isdigit():
+            return ManifestInfo(digest, media_type, int(length))
+        # HEAD told us too little (some registries send no digest on HEAD): GET and hash it
+        r = self._send("GET", host, path, name=name, what=what, cancel=cancel)
+        codes = messages.error_codes(r) if 400 <= r.status_code < 500 else set()
+        if r.status_code == 404 or (codes and codes <= MISSING_CODES):
+            return None
+        if r.status_code != 200:
+            raise messages.unexpected(host, what, r, "reading the manifest")
+        body = r.content
+        digest = r.headers.get("Docker-Content-Digest", "")
+        if not DIGEST_RE.match(digest):
+            digest = digest_of(body, reference if DIGEST_RE.match(reference) else "sha256:")
+        media_type = media_type or body_media_type(body) or "application/octet-stream"
+        return ManifestInfo(digest, media_type, len(body))
+
+    def _get_manifest(
+        self, host: str, name: str, reference: str, what: str
+    ) -> tuple[dict[str, Any], str]:
+        r = self._send("GET", host, f"/v2/{name}/manifests/{reference}", name=name, what=what)
+        if r.status_code == 404:
+            raise RegistryError(
+                f"{what} does not exist in its registry",
+                where=f"registry {host}",
+                hint="push it first, or fix the reference",
+            )
+        if r.status_code != 200:
+            raise messages.unexpected(host, what, r, "reading the manifest")
+        body = r.content
+        if DIGEST_RE.match(reference):
+            verified(body, reference, host, f"the manifest served for {what}")
+        try:
+            doc = json.loads(body)
+        except json.JSONDecodeError:
+            raise messages.unknown_schema(host, what, _media_type(r) or "not JSON") from None
+        if not isinstance(doc, dict):
+            raise messages.unknown_schema(host, what, "not a JSON object")
+        return doc, manifest_media_type(doc, _media_type(r))
+
+    # ---- one authorised request ----------------------------------------------------------------
+
+    def _send(
+        self,
+        method: str,
+        host: str,
+        path: str,
+        *,
+        name: str,
+        what: str,
+        cancel: threading.Event | None = None,
+    ) -> requests.Response:
+        """The request, answering the registry's auth challenge once. Once a registry has
+        challenged us, later requests carry the authorization up front (no 401 round trip per
+        image)."""
+        reg = self._endpoints.get(host)
+        scope = f"repository:{name}:pull"
+        headers = {"Accept": MANIFEST_ACCEPT}
+        challenge = reg.challenge
+        if challenge is not None:
+            auth = self._auth.authorization(reg, challenge, scope, what, None)
+            if auth:
+                headers["Authorization"] = auth
+        answered_challenge = False
+        while True:
+            r = self._transport.exchange(method, reg.base_url + path, headers, reg, what, cancel)
+            if r.status_code == 401 and not answered_challenge:
+                answered_challenge = True
+                challenges = parse_www_authenticate(r.headers.get("WWW-Authenticate", ""))
+                usable = [c for c in challenges if c.scheme in ("bearer", "basic")]
+                r.close()
+                if not usable:
+                    raise self._auth.auth_error(reg, what, 401, self._auth.credentials(reg))
+                challenge = usable[0]
+                reg.challenge = challenge
+                auth = self._auth.authorization(
+                    reg, challenge, challenge.scope or scope, what, headers.get("Authorization")
+                )
+                if auth is None:
+                    raise self._auth.auth_error(reg, what, 401, None)
+                headers["Authorization"] = auth
+                continue
+            if r.status_code in (401, 403):
+                r.close()
+                raise self._auth.auth_error(reg, what, r.status_code, self._auth.credentials(reg))
+            if r.is_redirect:
+                return self._transport.follow(method, r, reg, headers, what, cancel)
+            return r
+
+
+def _media_type(r: requests.Response) -> str:
+    return r.headers.get("Content-Type", "").split(";", 1)[0].strip()

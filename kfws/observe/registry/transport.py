@@ -1,0 +1,173 @@
+"""HTTP to registries: one pooled session, retries with backoff, and redirects that never carry
+the registry's credentials or CA anywhere else.
+
+Retries: connection errors, 429 (honouring Retry-After, capped) and 5xx are retried with
+exponential backoff and jitter; `retries` is the number of retries after the first attempt. TLS
+errors are never retried (they will not heal by themselves)."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import logging
+import random
+import threading
+import time
+from collections.abc import Mapping
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import requests.adapters
+
+from kfws.errors import RegistryError
+from kfws.observe.registry import messages
+from kfws.observe.registry.endpoint import Endpoint
+
+log = logging.getLogger("kfws.observe.registry")
+
+USER_AGENT = "kfws (registry observer)"
+RETRY_AFTER_CAP = 30.0  # seconds: never wait longer than this for one Retry-After
+BACKOFF_CAP = 10.0
+MAX_REDIRECTS = 5
+
+
+class Cancelled(Exception):
+    """resolve_many gave up on the batch (another lookup failed); never escapes it."""
+
+
+def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
+    """A Retry-After header (seconds, or an HTTP date) as seconds from now, capped; None when
+    absent or unparseable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), RETRY_AFTER_CAP)
+    try:
+        when = parsedate_to_datetime(value).timestamp()
+    except (TypeError, ValueError, IndexError):
+        return None
+    return min(max(when - (time.time() if now is None else now), 0.0), RETRY_AFTER_CAP)
+
+
+class Transport:
+    """Thread-safe; one connection pool shared by all threads."""
+
+    def __init__(self, *, timeout: float, retries: int, backoff: float, pool_size: int) -> None:
+        self.timeout = timeout
+        self._retries = max(0, retries)
+        self._backoff = backoff
+        self._lock = threading.Lock()
+        self._session = requests.Session()
+        # registries have no business setting cookies; a jar that takes none is never mutated
+        self._session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
+        self._session.headers["User-Agent"] = USER_AGENT
+        self._pool_size = 0
+        self.ensure_pool(pool_size)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def ensure_pool(self, size: int) -> None:
+        with self._lock:
+            if size <= self._pool_size:
+                return
+            adapter = requests.adapters.HTTPAdapter(
+                pool_connections=8, pool_maxsize=size, max_retries=0
+            )
+            self._session.mount("https://", adapter)
+            self._session.mount("http://", adapter)
+            self._pool_size = size
+
+    def once(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """One request, no retries, no redirects followed (the token service)."""
+        return self._session.request(
+            method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+        )
+
+    def exchange(
+        self,
+        method: str,
+        url: str,
+        headers: Mapping[str, str],
+        reg: Endpoint,
+        what: str,
+        cancel: threading.Event | None,
+    ) -> requests.Response:
+        """One request, retried on connection errors, 429 and 5xx. TLS errors are not retried."""
+        attempt = 0
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise Cancelled
+            try:
+                r = self._session.request(
+                    method,
+                    url,
+                    headers=headers,
+                    timeout=self.timeout,
+                    verify=reg.verify,
+                    allow_redirects=False,
+                )
+            except requests.exceptions.SSLError as e:
+                raise messages.tls_error(reg, what, e) from None
+            except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
+                log.debug("%s %s -> %s (attempt %d)", method, url, type(e).__name__, attempt + 1)
+                if attempt < self._retries:
+                    attempt += 1
+                    self._sleep(self._delay(attempt), cancel)
+                    continue
+                raise messages.connection_error(reg, what, e, attempt + 1, self.timeout) from None
+            log.debug("%s %s -> %d", method, url, r.status_code)
+            if r.status_code == 429 or r.status_code >= 500:
+                if attempt < self._retries:
+                    attempt += 1
+                    wait = retry_after_seconds(r.headers.get("Retry-After"))
+                    r.close()
+                    self._sleep(self._delay(attempt) if wait is None else wait, cancel)
+                    continue
+                raise messages.busy_error(reg, what, r, attempt + 1)
+            return r
+
+    def follow(
+        self,
+        method: str,
+        r: requests.Response,
+        reg: Endpoint,
+        headers: dict[str, str],
+        what: str,
+        cancel: threading.Event | None,
+    ) -> requests.Response:
+        """Redirects (blob storage, mirrors): the registry's credentials and CA go only to the
+        registry's own host; elsewhere without Authorization and with the system's CAs."""
+        own = urlsplit(reg.base_url).netloc
+        for _ in range(MAX_REDIRECTS):
+            url = urljoin(r.url, r.headers["Location"])
+            method = "GET" if r.status_code == 303 else method
+            r.close()
+            same = urlsplit(url).netloc == own
+            if urlsplit(url).scheme == "http" and not same and not reg.insecure:
+                raise RegistryError(
+                    f"registry {reg.host} redirected {what} to plain HTTP ({urlsplit(url).netloc})",
+                    where=f"registry {reg.host}",
+                )
+            hop_headers = headers if same else {"Accept": headers["Accept"]}
+            target = reg if same else Endpoint(reg.host, url, True, reg.insecure)
+            r = self.exchange(method, url, hop_headers, target, what, cancel)
+            if not r.is_redirect:
+                return r
+        raise RegistryError(
+            f"registry {reg.host} redirected {what} more than {MAX_REDIRECTS} times",
+            where=f"registry {reg.host}",
+        )
+
+    def _delay(self, attempt: int) -> float:
+        ceiling = min(BACKOFF_CAP, self._backoff * 2.0 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 (jitter, not a secret)
+
+    @staticmethod
+    def _sleep(seconds: float, cancel: threading.Event | None) -> None:
+        if cancel is None:
+            time.sleep(seconds)
+        elif cancel.wait(seconds):
+            raise Cancelled

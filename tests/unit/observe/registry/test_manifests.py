@@ -1,0 +1,69 @@
+"""registry.manifests: repository names and platforms in an index."""
+
+from __future__ import annotations
+
+import pytest
+
+from kfws.errors import RegistryError
+from kfws.observe.registry.manifests import pick_platform, split_repository
+
+
+@pytest.mark.parametrize(
+    ("repository", "expected"),
+    [
+        ("127.0.0.1:15001/team/jupyter", ("127.0.0.1:15001", "team/jupyter")),
+        ("registry.example.com/a/b/c", ("registry.example.com", "a/b/c")),
+        ("localhost/x", ("localhost", "x")),
+        ("busybox", ("docker.io", "library/busybox")),
+        ("jupyter/base-notebook", ("docker.io", "jupyter/base-notebook")),
+        ("docker.io/busybox", ("docker.io", "library/busybox")),
+        ("index.docker.io/kubeflow/nb", ("docker.io", "kubeflow/nb")),
+        ("[::1]:5000/x", ("[::1]:5000", "x")),
+    ],
+)
+def test_split_repository(repository: str, expected: tuple[str, str]) -> None:
+    assert split_repository(repository) == expected
+
+
+@pytest.mark.parametrize("bad", ["host.io/", "host.io/Upper", "host.io/a//b", ""])
+def test_split_repository_refuses_invalid_names(bad: str) -> None:
+    with pytest.raises(RegistryError):
+        split_repository(bad)
+
+
+INDEX = {
+    "manifests": [
+        {"digest": "sha256:att", "platform": {"os": "unknown", "architecture": "unknown"}},
+        {"digest": "sha256:amd", "platform": {"os": "linux", "architecture": "amd64"}},
+        {
+            "digest": "sha256:v7",
+            "platform": {"os": "linux", "architecture": "arm", "variant": "v7"},
+        },
+        {
+            "digest": "sha256:v8",
+            "platform": {"os": "linux", "architecture": "arm64", "variant": "v8"},
+        },
+    ]
+}
+
+
+@pytest.mark.parametrize(
+    ("platform", "digest"),
+    [
+        ("linux/amd64", "sha256:amd"),
+        ("linux/arm/v7", "sha256:v7"),
+        ("linux/arm64", "sha256:v8"),  # no variant asked: any variant of that os/arch
+        ("linux/arm64/v8", "sha256:v8"),
+        ("linux/arm/v6", None),
+        ("windows/amd64", None),
+    ],
+)
+def test_pick_platform(platform: str, digest: str | None) -> None:
+    found = pick_platform(INDEX, platform)
+    assert (found["digest"] if found else None) == digest
+
+
+@pytest.mark.parametrize("bad", ["linux", "linux/", "a/b/c/d"])
+def test_pick_platform_refuses_malformed_platforms(bad: str) -> None:
+    with pytest.raises(RegistryError, match="not a platform"):
+        pick_platform(INDEX, bad)
