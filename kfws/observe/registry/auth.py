@@ -202,7 +202,7 @@ class Authenticator:
         if r.status_code != 200:
             raise RegistryError(
                 f"the token service {realm_host} of registry {reg.host} answered "
-                f"{r.status_code} {r.reason} (while asking for {what})",
+                f"{r.status_code} {messages.shown(r.reason or '', 60)} (while asking for {what})",
                 where=f"registry {reg.host}",
             )
         try:

@@ -87,7 +87,7 @@ class RegistryClient:
             if desc is None or not isinstance(desc.get("digest"), str):
                 raise RegistryError(
                     f"{what} has no image for platform {wanted} (it has: "
-                    f"{', '.join(index_platforms(manifest)) or 'none'})",
+                    f"{messages.shown(', '.join(index_platforms(manifest))) or 'none'})",
                     where=f"registry {host}",
                     hint="set `platform:` for the image in workspace.yaml to one it provides",
                 )

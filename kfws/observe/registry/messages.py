@@ -6,11 +6,28 @@ the wording of every failure is in one place."""
 from __future__ import annotations
 
 import re
+import socket
+import unicodedata
 
 import requests
 
 from kfws.errors import RegistryError
 from kfws.observe.registry.endpoint import Endpoint
+
+DETAIL_LIMIT = 200  # characters of a registry's own error text shown to the user
+
+
+def shown(text: str, limit: int = DETAIL_LIMIT) -> str:
+    """Text a registry sent, made safe to print: control and format characters (ESC, CR, NUL,
+    bidi overrides, ...) become visible escapes, so an error body can't move the cursor, recolour
+    the terminal or fake a line of kfws output; and it is cut to `limit` characters."""
+    out = "".join(
+        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
+        else c
+        for c in text[: limit * 2]
+    )
+    return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
 def error_codes(r: requests.Response) -> set[str]:
@@ -32,14 +49,15 @@ def error_detail(r: requests.Response) -> str:
         f"{e.get('code')}: {e.get('message')}" if e.get("message") else str(e.get("code"))
         for e in errors
     )
-    return f" ({text[:200]})" if text else ""
+    return f" ({shown(text)})" if text else ""
 
 
 def unexpected(host: str, what: str, r: requests.Response, doing: str) -> RegistryError:
     detail = error_detail(r)
     r.close()
     return RegistryError(
-        f"registry {host} answered {r.status_code} {r.reason} {doing} for {what}{detail}",
+        f"registry {host} answered {r.status_code} {shown(r.reason or '', 60)} {doing} for "
+        f"{what}{detail}",
         where=f"registry {host}",
         hint="check the image reference; is this an OCI distribution (v2) registry?",
     )
@@ -47,7 +65,8 @@ def unexpected(host: str, what: str, r: requests.Response, doing: str) -> Regist
 
 def unknown_schema(host: str, what: str, media_type: str) -> RegistryError:
     return RegistryError(
-        f"{what} has a manifest kfws does not understand ({media_type or 'no media type'})",
+        f"{what} has a manifest kfws does not understand "
+        f"({shown(media_type, 100) or 'no media type'})",
         where=f"registry {host}",
         hint="kfws reads OCI and Docker v2 manifests and indexes; re-push the image with a "
         "current Docker or buildx",
@@ -74,11 +93,40 @@ def tls_error(reg: Endpoint, what: str, e: Exception) -> RegistryError:
     )
 
 
+def is_dns_failure(e: BaseException) -> bool:
+    """The host name did not resolve (requests wraps the resolver's gaierror several levels
+    deep, so walk the chain; the text is the fallback for wrappers that drop the cause)."""
+    seen: set[int] = set()
+    cur: BaseException | None = e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, socket.gaierror):
+            return True
+        nested = cur.args[0] if cur.args and isinstance(cur.args[0], BaseException) else None
+        reason = getattr(cur, "reason", None)
+        cur = (
+            cur.__cause__
+            or cur.__context__
+            or (reason if isinstance(reason, BaseException) else nested)
+        )
+    text = str(e)
+    return any(s in text for s in _DNS_TEXT)
+
+
+_DNS_TEXT = (
+    "Name or service not known",
+    "NameResolution",
+    "nodename nor servname",
+    "Temporary failure in name resolution",
+    "No address associated with hostname",
+)
+
+
 def connection_reason(e: Exception) -> str:
     text = str(e)
     if "Connection refused" in text:
         return "connection refused"
-    if "Name or service not known" in text or "NameResolution" in text or "nodename" in text:
+    if is_dns_failure(e):
         return "the host name does not resolve"
     if "Connection reset" in text or "RemoteDisconnected" in text or "aborted" in text:
         return "the connection was closed"
@@ -98,6 +146,14 @@ def connection_error(
             hint="check the network and that the registry is up",
         )
     reason = connection_reason(e)
+    if is_dns_failure(e):
+        return RegistryError(
+            f"the host name does not resolve from here, so {what} cannot be checked",
+            where=f"registry {reg.host}",
+            hint=f"check the spelling of {reg.host} and this machine's DNS; if this machine cannot "
+            f"reach that registry, mark it `check: false` under registry.registries in "
+            "workspace.yaml, or run with --offline",
+        )
     return RegistryError(
         f"cannot connect to registry {reg.host} ({reason}, {tries}) for {what}",
         where=f"registry {reg.host}",
@@ -118,8 +174,8 @@ def busy_error(reg: Endpoint, what: str, r: requests.Response, attempts: int) ->
             hint="lower --parallelism, or wait for the rate limit to reset",
         )
     return RegistryError(
-        f"registry {reg.host} answered {status} {r.reason} ({attempts} attempts) for "
-        f"{what}{detail}",
+        f"registry {reg.host} answered {status} {shown(r.reason or '', 60)} "
+        f"({attempts} attempts) for {what}{detail}",
         where=f"registry {reg.host}",
         hint="the registry is failing; try again later or ask its operators",
     )

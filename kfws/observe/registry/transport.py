@@ -51,6 +51,19 @@ def retry_after_seconds(value: str | None, *, now: float | None = None) -> float
     return min(max(when - (time.time() if now is None else now), 0.0), RETRY_AFTER_CAP)
 
 
+def origin(url: str) -> tuple[str, str, int | None]:
+    """(scheme, lower-case host, port with the scheme's default filled in): two URLs may share
+    credentials only when these are equal."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    default = {"https": 443, "http": 80}.get(scheme)
+    return scheme, (parts.hostname or "").lower(), port if port is not None else default
+
+
 class Transport:
     """Thread-safe; one connection pool shared by all threads."""
 
@@ -113,7 +126,9 @@ class Transport:
                 raise messages.tls_error(reg, what, e) from None
             except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as e:
                 log.debug("%s %s -> %s (attempt %d)", method, url, type(e).__name__, attempt + 1)
-                if attempt < self._retries:
+                # a name that does not resolve will not resolve a second later: asking again
+                # only makes an air-gapped plan slow (seconds of backoff per image)
+                if attempt < self._retries and not messages.is_dns_failure(e):
                     attempt += 1
                     self._sleep(self._delay(attempt), cancel)
                     continue
@@ -138,21 +153,36 @@ class Transport:
         what: str,
         cancel: threading.Event | None,
     ) -> requests.Response:
-        """Redirects (blob storage, mirrors): the registry's credentials and CA go only to the
-        registry's own host; elsewhere without Authorization and with the system's CAs."""
-        own = urlsplit(reg.base_url).netloc
+        """Redirects (blob storage, mirrors). The registry's credentials and CA go only to its
+        own origin (same scheme, host and port); any other hop goes without Authorization and
+        with the system's CAs. A hop to plain HTTP is refused unless the workspace marked the
+        registry `insecure: true` -- so an https->http redirect, even on the same host, never
+        sends credentials (or anything else) in clear text."""
+        own = origin(reg.base_url)
         for _ in range(MAX_REDIRECTS):
             url = urljoin(r.url, r.headers["Location"])
             method = "GET" if r.status_code == 303 else method
             r.close()
-            same = urlsplit(url).netloc == own
-            if urlsplit(url).scheme == "http" and not same and not reg.insecure:
+            target_origin = origin(url)
+            if target_origin[0] not in ("http", "https"):
                 raise RegistryError(
-                    f"registry {reg.host} redirected {what} to plain HTTP ({urlsplit(url).netloc})",
+                    f"registry {reg.host} redirected {what} to a URL kfws does not follow "
+                    f"({messages.shown(target_origin[0], 40) or 'no scheme'})",
                     where=f"registry {reg.host}",
                 )
+            if target_origin[0] == "http" and not reg.insecure:
+                raise RegistryError(
+                    f"registry {reg.host} redirected {what} to plain HTTP "
+                    f"({messages.shown(urlsplit(url).netloc, 100)}); kfws does not follow it, "
+                    "so no credentials or data travel in clear text",
+                    where=f"registry {reg.host}",
+                    hint=f"fix the registry's redirect (e.g. its storage `redirect` base URL) to "
+                    f"use https, or mark {reg.host} `insecure: true` if plain HTTP is intended",
+                )
+            same = target_origin == own
             hop_headers = headers if same else {"Accept": headers["Accept"]}
             target = reg if same else Endpoint(reg.host, url, True, reg.insecure)
+            log.debug("redirect to %s (%s)", url, "same origin" if same else "no credentials")
             r = self.exchange(method, url, hop_headers, target, what, cancel)
             if not r.is_redirect:
                 return r
