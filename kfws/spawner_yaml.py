@@ -20,10 +20,11 @@ The parser is PyYAML's (YAML 1.1), because that is what Kubeflow's web app reads
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import yaml
@@ -68,6 +69,8 @@ class LiveSpawner:
     hide_registry: bool | None = None
     hide_tag: bool | None = None
     image_pull_policy: str | None = None
+    # read from the Kubeflow 1.0 layout: allow_custom_image is `not image.readOnly` there
+    legacy: bool = field(default=False, compare=False)
 
     def group(self, key: str) -> LiveGroup | None:
         return next((g for g in self.groups if g.key == key), None)
@@ -93,24 +96,122 @@ class LiveSpawner:
 # parsing
 
 
+# The live text is hostile input: bounded before the parser builds anything from it.
+MAX_TEXT = 1 << 20  # characters; a ConfigMap holds at most 1 MiB
+MAX_DEPTH = 64  # nesting levels (a real config has fewer than 10)
+MAX_EXPANDED = 500_000  # nodes with every alias expanded (billion laughs stops here)
+_CONFLICT = re.compile(r"^(<{7}|={7}|>{7}|\|{7})(?:[ \t][^\r\n]*)?$", re.MULTILINE)
+_FIX = "fix the ConfigMap by hand (kubectl edit), then re-run kfws plan"
+
+
+def _not_yaml(where: str, message: str) -> ClusterError:
+    return ClusterError(
+        f"the live spawner config is not valid YAML{message}; kfws will not overwrite it",
+        where=where,
+        hint=_FIX,
+    )
+
+
+def _check_bounds(text: str, where: str) -> None:
+    """Size, a merge-conflict marker left in the text (the parser would blame the line after
+    it), and nesting depth, checked with the event parser, which does not recurse: the node
+    composer does, and a deep document would crash it."""
+    if len(text) > MAX_TEXT:
+        raise _not_yaml(
+            where, f": it is {len(text):,} characters, more than kfws reads ({MAX_TEXT:,})"
+        )
+    marker = _CONFLICT.search(text)
+    if marker is not None:
+        line = text.count("\n", 0, marker.start()) + 1
+        raise _not_yaml(
+            where,
+            f" at line {line}: a merge-conflict marker `{marker.group(1)}` (a conflicted edit "
+            "was pasted into the ConfigMap)",
+        )
+    depth = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                at = f"{event.start_mark.line + 1}" if event.start_mark else "?"
+                raise _not_yaml(where, f" at line {at}: nested more than {MAX_DEPTH} levels deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
+def _expanded_size(root: yaml.Node) -> int | None:
+    """How many nodes the document has once every alias is expanded (what a reader that
+    copies it, like json.dumps, would build), capped just above MAX_EXPANDED; None when an
+    alias refers to a node that contains it. Iterative: aliases may nest deeper than the text."""
+    size: dict[int, int] = {}
+    started: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, finish = stack.pop()
+        nid = id(node)
+        if finish:
+            total = 1 + sum(size[id(c)] for c in _children(node))
+            size[nid] = min(total, MAX_EXPANDED + 1)
+            continue
+        if nid in size:
+            continue
+        started.add(nid)
+        stack.append((node, True))
+        for child in _children(node):
+            cid = id(child)
+            if cid in started and cid not in size:
+                return None  # a cycle: the child is still being expanded above us
+            if cid not in size:
+                stack.append((child, False))
+    return size[id(root)]
+
+
 def _compose(text: str, where: str) -> yaml.MappingNode:
+    _check_bounds_safely(text, where)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-        yaml.safe_load(text)  # tags a safe loader refuses (!!python/...) fail here
+        if node is not None:
+            expanded = _expanded_size(node)
+            if expanded is None:
+                raise _not_yaml(where, ": an alias refers to a node that contains it")
+            if expanded > MAX_EXPANDED:
+                raise _not_yaml(where, f": its aliases expand to more than {MAX_EXPANDED:,} nodes")
+        yaml.safe_load(text)  # tags a safe loader refuses (!!python/..., !custom) fail here
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise ClusterError(
-            f"the live spawner config is not valid YAML{at}: {problem}; kfws will not overwrite it",
-            where=where,
-            hint="fix the ConfigMap by hand (kubectl edit), then re-run kfws plan",
-        ) from None
+        raise _not_yaml(where, _yaml_error_place(e)) from None
     if node is None:
         raise _bad(where, "", "the file is empty")
     if not isinstance(node, yaml.MappingNode):
         raise _bad(where, "", f"expected a mapping at the top, found {_kind(node)}")
     return node
+
+
+def _check_bounds_safely(text: str, where: str) -> None:
+    try:
+        _check_bounds(text, where)
+    except yaml.YAMLError as e:
+        raise _not_yaml(where, _yaml_error_place(e)) from None
+
+
+def _yaml_error_place(e: yaml.YAMLError) -> str:
+    """ " at line N, column C: problem (while ... at line M)": the parser marks the place it
+    gave up, and names where the construct it was reading began, often the line at fault."""
+    mark = getattr(e, "problem_mark", None)
+    at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+    context, cmark = getattr(e, "context", None), getattr(e, "context_mark", None)
+    began = ""
+    if context and cmark is not None and (mark is None or cmark.line != mark.line):
+        began = f" ({context} that began at line {cmark.line + 1})"
+    return f"{at}: {problem}{began}"
 
 
 def _bad(where: str, path: str, message: str) -> ClusterError:
@@ -119,7 +220,7 @@ def _bad(where: str, path: str, message: str) -> ClusterError:
         f"the live spawner config has an unexpected shape{at}: {message}; kfws will not "
         "overwrite it",
         where=where,
-        hint="fix the ConfigMap by hand (kubectl edit), then re-run kfws plan",
+        hint=_FIX,
     )
 
 
@@ -165,6 +266,7 @@ class _Located:
     root_key: Any
     root_entries: dict[str, tuple[Any, Any]]
     groups: dict[str, tuple[Any, Any, dict[str, tuple[Any, Any]]]]  # key -> (key, map, entries)
+    legacy: bool = False  # the Kubeflow 1.0 layout (see _is_legacy)
 
 
 def _check_inline(text: str, key: Any, value: Any, path: str, where: str) -> None:
@@ -197,7 +299,34 @@ def _locate(text: str, where: str) -> _Located:
             raise _bad(where, path, f"expected a mapping, found {_kind(g)}")
         _check_inline(text, k, g, path, where)
         groups[gk] = (k, g, _entries(g, path, where))
-    return _Located(text, where, root, root_key, entries, groups)
+    legacy = "image" in groups and not any(k in entries for k in _NEWER_KEYS)
+    return _Located(text, where, root, root_key, entries, groups, legacy)
+
+
+# Keys only the Kubeflow 1.3+ web app reads. A config with an `image` group and none of these
+# is the 1.0 layout, where `image.readOnly: true` is what stops users typing their own image
+# (1.0's web app never reads `allowCustomImage`; 1.3+ reads it, and `image.readOnly` there locks
+# the image field altogether).
+_NEWER_KEYS = (
+    "allowCustomImage",
+    "hideRegistry",
+    "hideTag",
+    "imagePullPolicy",
+    "imageGroupOne",
+    "imageGroupTwo",
+)
+LEGACY_READ_ONLY = "image.readOnly"
+
+
+def _legacy_read_only(loc: _Located) -> tuple[Any, Any] | None:
+    """(key node, value node) of `image.readOnly` in the 1.0 layout, or None."""
+    if not loc.legacy:
+        return None
+    k, v = loc.groups["image"][2].get("readOnly", (None, None))
+    if k is None:
+        return None
+    _check_inline(loc.text, k, v, f"{ROOT_KEY}.image.readOnly", loc.where)
+    return k, v
 
 
 def _scalar(node: Any, want: type, path: str, where: str, *, nullable: bool = False) -> Any:
@@ -266,6 +395,11 @@ def read_spawner(text: str, *, where: str = DEFAULT_WHERE) -> LiveSpawner:
     loc = _locate(text, where)
     groups = tuple(_read_group(loc, gk) for gk in GROUP_KEYS if gk in loc.groups)
     flags: dict[str, Any] = {}
+    legacy = _legacy_read_only(loc)
+    if legacy is not None:  # users may type their own image unless the field is read-only
+        path = f"{ROOT_KEY}.{LEGACY_READ_ONLY}"
+        read_only = _scalar(legacy[1], bool, path, where, nullable=True)
+        flags["allowCustomImage"] = None if read_only is None else not read_only
     for name in FLAG_KEYS:
         found = _flag_node(loc, name)
         if found is None:
@@ -281,6 +415,7 @@ def read_spawner(text: str, *, where: str = DEFAULT_WHERE) -> LiveSpawner:
         hide_registry=flags.get("hideRegistry"),
         hide_tag=flags.get("hideTag"),
         image_pull_policy=flags.get("imagePullPolicy"),
+        legacy=loc.legacy,
     )
 
 
@@ -554,6 +689,8 @@ def edit_spawner(text: str, desired: LiveSpawner, *, where: str = DEFAULT_WHERE)
     Raises ClusterError when `text` can't be edited safely; it is then never overwritten."""
     loc = _locate(text, where)
     live = read_spawner(text, where=where)
+    if loc.legacy:
+        _refuse_newer_keys(desired, where)
     ed = _Editor(loc)
     step = _indent_step(loc)
     for want in desired.groups:
@@ -576,6 +713,9 @@ def edit_spawner(text: str, desired: LiveSpawner, *, where: str = DEFAULT_WHERE)
         value = want_flags[name]
         if value is None or value == have_flags[name]:
             continue
+        if loc.legacy and name == "allowCustomImage":
+            _set_legacy_read_only(ed, loc, not value)
+            continue
         found = _flag_node(loc, name)
         rendered = _render(value)
         if found is None and name == "imagePullPolicy":  # Kubeflow reads it wrapped
@@ -591,8 +731,36 @@ def edit_spawner(text: str, desired: LiveSpawner, *, where: str = DEFAULT_WHERE)
             ed.set_scalar(found[1], value, in_flow=_in_flow(loc, name))
     new = ed.result()
     if new != text:
-        _verify(text, new, desired, where)
+        _verify(text, new, desired, where, legacy=loc.legacy)
     return new
+
+
+def _refuse_newer_keys(desired: LiveSpawner, where: str) -> None:
+    """The 1.0 web app reads only `image`: a group or flag it ignores would be a line that
+    changes nothing for users (and would make the file look like the 1.3+ layout)."""
+    ignored: list[str] = [g.key for g in desired.groups if g.key != "image"]
+    ignored += [k for k, v in desired.flags().items() if v is not None and k != "allowCustomImage"]
+    if ignored:
+        names = ", ".join(f"`{k}`" for k in ignored)
+        raise ClusterError(
+            "the spawner config has the Kubeflow 1.0 layout (only an `image` group, whose "
+            f"`readOnly` decides whether users may type their own image); its web app does not "
+            f"read {names}, so kfws will not add {'it' if len(ignored) == 1 else 'them'}",
+            where=where,
+            hint=f"remove {names} from workspace.yaml's `spawner` for this cluster "
+            "(`allowCustomImage` is written as `image.readOnly` there)",
+        )
+
+
+def _set_legacy_read_only(ed: _Editor, loc: _Located, read_only: bool) -> None:
+    found = _legacy_read_only(loc)
+    if found is not None and found[1].tag != _NULL:
+        ed.set_scalar(found[1], read_only)
+    elif found is not None:
+        ed.set_raw(found[0], found[1], _render(read_only))
+    else:
+        v = _render(read_only)
+        ed.insert_key(loc.groups["image"][1], [f"readOnly: {v}"], f"readOnly: {v}")
 
 
 def _in_flow(loc: _Located, name: str) -> bool:
@@ -608,10 +776,13 @@ def _flow_group(group: LiveGroup) -> str:
     return f"{group.key}: {{{', '.join(parts)}}}"
 
 
-def expected_document(old: Any, desired: LiveSpawner) -> Any:
+def expected_document(old: Any, desired: LiveSpawner, *, legacy: bool = False) -> Any:
     """The parsed old document with the owned values set: what the edited text must parse to."""
     doc = json.loads(json.dumps(old, default=str))
     root = doc[ROOT_KEY]
+    if legacy and desired.allow_custom_image is not None:
+        root["image"]["readOnly"] = not desired.allow_custom_image
+        desired = dataclasses.replace(desired, allow_custom_image=None)
     for g in desired.groups:
         created = g.key not in root
         group = root.setdefault(g.key, {})
@@ -635,7 +806,7 @@ def expected_document(old: Any, desired: LiveSpawner) -> Any:
     return doc
 
 
-def _verify(old: str, new: str, desired: LiveSpawner, where: str) -> None:
+def _verify(old: str, new: str, desired: LiveSpawner, where: str, *, legacy: bool) -> None:
     try:
         got = yaml.safe_load(new)
     except yaml.YAMLError as e:
@@ -644,7 +815,7 @@ def _verify(old: str, new: str, desired: LiveSpawner, where: str) -> None:
             "(a bug in kfws: please report it with the ConfigMap's text)",
             where=where,
         ) from None
-    want = expected_document(yaml.safe_load(old), desired)
+    want = expected_document(yaml.safe_load(old), desired, legacy=legacy)
     if json.loads(json.dumps(got, default=str)) != want:
         raise ClusterError(
             "kfws's edit of the spawner config would change more than the owned lists; "
@@ -668,6 +839,9 @@ def owned_line_spans(
             if name in entries:
                 k, v = entries[name]
                 yield f"{gk}.{name}", k.start_mark.line, _last_scalar(v).end_mark.line
+    legacy = _legacy_read_only(loc)
+    if legacy is not None:
+        yield "allowCustomImage", legacy[0].start_mark.line, legacy[1].end_mark.line
     for name in FLAG_KEYS:
         found = _flag_node(loc, name)
         if whole_entries and name in loc.root_entries:

@@ -33,7 +33,7 @@ from kfws import output
 from kfws.errors import ApplyError, ClusterError, KfwsError
 from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, api_errors, load_api, observe_cluster
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind
-from kfws.plan.spawner import text_hash
+from kfws.plan.spawner import ANN_ADDED, record_for, text_hash
 from kfws.spawner_yaml import LiveSpawner, edit_spawner, read_spawner
 from kfws.spec.model import ClusterSpec, RestartMode
 
@@ -445,6 +445,7 @@ def write_config(
     if current is None or text_hash(current) != d.get("beforeHash", text_hash(current)):
         raise _changed_since_plan(where, f"the content of {key} differs from the plan's")
     owned = d.get("owned") or read_spawner(new_text).owned()
+    added = record_for(d.get("kfwsAdded"), new_text)  # what a later `merge` may remove
     body = {
         "metadata": {
             "resourceVersion": planned_rv,
@@ -458,6 +459,7 @@ def write_config(
                     if isinstance(d.get("appliedDigests"), dict)
                     else {}
                 ),
+                **({ANN_ADDED: json.dumps(added, sort_keys=True)} if added is not None else {}),
             },
         },
         "data": {key: new_text},

@@ -26,7 +26,7 @@ def external_options(spec: Spec) -> list[str]:
     names = {i.name for i in spec.images}
     refs: set[str] = set()
     for group in spec.spawner.groups:
-        refs.update(o for o in (*group.options, group.default) if o not in names)
+        refs.update(o for o in (*group.options, group.default) if o and o not in names)
     return sorted(refs)
 
 

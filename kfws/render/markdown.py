@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
+from kfws.render.spawner import md_code, spawner_brief, spawner_list
 from kfws.render.text import summary_line
 
 MAX_DIFF_LINES = 200  # GitHub comments top out at 65,536 characters; stay well below
@@ -25,12 +26,31 @@ def render_markdown(plan: Plan, *, stale: list[str] | None = None) -> str:
         lines.append("")
     if plan.changes:
         lines += ["| action | target | reason |", "|---|---|---|"]
-        lines += [f"| {c.kind.value} | `{c.target}` | {_escape(c.reason)} |" for c in plan.changes]
+        lines += [f"| {c.kind.value} | `{c.target}` | {_escape(_cell(c))} |" for c in plan.changes]
         lines.append("")
     for change in plan.changes:
         lines.extend(_details(change))
     lines.append(f"<sub>workspace `{plan.spec_path}` {plan.spec_digest[:19]}…</sub>")
     return "\n".join(lines) + "\n"
+
+
+def _cell(change: Change) -> str:
+    """The spawner change's cell is short; its list follows the table."""
+    return spawner_brief(change) if change.kind is ChangeKind.UPDATE_SPAWNER else change.reason
+
+
+def _spawner_list(change: Change) -> list[str]:
+    listed = spawner_list(change, md_code)
+    if not listed:
+        return []
+    lines = [f"**Spawner** {md_code(change.target)}:", ""]
+    for name, items, is_group in listed:
+        if is_group:
+            lines.append(f"- **{name}**")
+            lines.extend(f"  - {i}" for i in items)
+        else:
+            lines.extend(f"- **{name}**: {i}" for i in items)
+    return [*lines, ""]
 
 
 def _details(change: Change) -> list[str]:
@@ -48,7 +68,9 @@ def _details(change: Change) -> list[str]:
             body = [f"inputs `{change.details.get('input_digest', '')}`"]
         case ChangeKind.RESTART_WEBAPP:
             body = [f"mode `{change.details.get('mode', 'rollout')}`"]
+    listed = _spawner_list(change) if change.kind is ChangeKind.UPDATE_SPAWNER else []
     return [
+        *listed,
         f"<details><summary>{change.kind.value} <code>{change.target}</code></summary>",
         "",
         *body,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from kfws.output import paint
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
+from kfws.render.spawner import spawner_brief, spawner_list
 
 _SYMBOL = {
     ChangeKind.BUILD_IMAGE: ("+", "green"),
@@ -58,11 +59,18 @@ def render_text(plan: Plan, *, colour: bool = False, stale: list[str] | None = N
 def _change_lines(change: Change, colour: bool) -> list[str]:
     symbol, hue = _SYMBOL[change.kind]
     head = f"  {paint(symbol, hue, enabled=colour)} {change.kind.value:<15} {change.target}"
-    lines = [head, f"      {paint(change.reason, 'dim', enabled=colour)}"]
+    reason = spawner_brief(change) if change.kind is ChangeKind.UPDATE_SPAWNER else change.reason
+    lines = [head, f"      {paint(reason, 'dim', enabled=colour)}"]
     match change.kind:
         case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
             lines.append(f"      inputs {change.details.get('input_digest', '')}")
         case ChangeKind.UPDATE_SPAWNER:
+            for name, items, is_group in spawner_list(change, str):
+                if is_group:
+                    lines.append(f"      {name}:")
+                    lines.extend(f"        {i}" for i in items)
+                else:
+                    lines.extend(f"      {name}: {i}" for i in items)
             for d in spawner_diff(change):
                 hue_d = "green" if d.startswith("+") else "red" if d.startswith("-") else "dim"
                 lines.append("      " + paint(d, hue_d, enabled=colour))

@@ -79,10 +79,12 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
         dupes = sorted({o for o in options if options.count(o) > 1})
         if dupes:
             check((*gp, "options"), f"listed more than once: {', '.join(dupes)}")
-        default = str(g.get("default") or options[0])
-        if "default" in g:
+        default = str(g["default"]) if "default" in g else None
+        if default is not None:
             check((*gp, "default"), checks.reference_problem(default, names))
-            if default not in options:
+            # Kubeflow preselects a full reference that is not in the dropdown (the 1.0.2
+            # manifests ship one); a managed image made the default but not offered is a slip
+            if default not in options and default in names:
                 check((*gp, "default"), f"the default {default!r} is not among the group's options")
         groups.append(
             SpawnerGroup(

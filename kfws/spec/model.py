@@ -82,7 +82,9 @@ class ImageSpec:
 @dataclass(frozen=True)
 class SpawnerGroup:
     key: GroupKey
-    default: str  # a managed image's name, or a full image reference
+    # a managed image's name, or a full image reference; None = not declared (exact: keep the
+    # live default if still offered, else the first option; merge: leave the live default alone)
+    default: str | None
     options: tuple[str, ...]  # each a managed image's name or a full image reference
     mode: OptionsMode = OptionsMode.EXACT
     pin: PinMode = PinMode.TAG

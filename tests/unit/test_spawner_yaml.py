@@ -62,7 +62,8 @@ def test_reads_the_kubeflow_1_10_layout() -> None:
 def test_reads_the_kubeflow_1_0_layout() -> None:
     live = read_spawner(KF10)
     assert [g.key for g in live.groups] == ["image"]
-    assert live.allow_custom_image is None and live.image_pull_policy is None
+    assert live.legacy and live.image_pull_policy is None
+    assert live.allow_custom_image is True  # `image.readOnly: false`: users may type their own
     assert live.groups[0].options[0] == live.groups[0].value
 
 
@@ -87,35 +88,43 @@ def test_no_change_returns_the_same_text() -> None:
         assert edit_spawner(text, read_spawner(text)) == text
 
 
-def test_every_owned_change_at_once_on_both_layouts() -> None:
-    for text in (KF110, KF10):
-        live = read_spawner(text)
-        first = live.groups[0]
-        desired = LiveSpawner(
-            groups=(
-                LiveGroup("image", NEW, (NEW, first.options[1], "weird: name #x")),
-                LiveGroup("imageGroupOne", "code:1", ("code:1",)),
-                LiveGroup("imageGroupTwo", None, ()),
-            ),
-            allow_custom_image=False,
-            hide_tag=True,
-            image_pull_policy="Always",
-        )
-        new = edit_spawner(text, desired)
-        got = read_spawner(new)
-        assert got.groups[0] == desired.groups[0]
-        assert got.group("imageGroupOne") == desired.groups[1]
-        assert got.group("imageGroupTwo") is not None
-        assert got.group("imageGroupTwo").options == ()  # type: ignore[union-attr]
-        assert (got.allow_custom_image, got.hide_tag, got.image_pull_policy) == (
-            False,
-            True,
-            "Always",
-        )
-        assert_only_owned_lines_changed(text, new)
-        assert edit_spawner(new, desired) == new
-        # Kubeflow reads imagePullPolicy wrapped: an inserted one is wrapped too
-        assert yaml.safe_load(new)["spawnerFormDefaults"]["imagePullPolicy"]["value"] == "Always"
+def test_every_owned_change_at_once() -> None:
+    text = KF110
+    live = read_spawner(text)
+    first = live.groups[0]
+    desired = LiveSpawner(
+        groups=(
+            LiveGroup("image", NEW, (NEW, first.options[1], "weird: name #x")),
+            LiveGroup("imageGroupOne", "code:1", ("code:1",)),
+            LiveGroup("imageGroupTwo", None, ()),
+        ),
+        allow_custom_image=False,
+        hide_tag=True,
+        image_pull_policy="Always",
+    )
+    new = edit_spawner(text, desired)
+    got = read_spawner(new)
+    assert got.groups[0] == desired.groups[0]
+    assert got.group("imageGroupOne") == desired.groups[1]
+    assert got.group("imageGroupTwo") is not None
+    assert got.group("imageGroupTwo").options == ()  # type: ignore[union-attr]
+    assert (got.allow_custom_image, got.hide_tag, got.image_pull_policy) == (
+        False,
+        True,
+        "Always",
+    )
+    assert_only_owned_lines_changed(text, new)
+    assert edit_spawner(new, desired) == new
+
+
+def test_a_wrapped_image_pull_policy_is_inserted_wrapped() -> None:
+    text = "spawnerFormDefaults:\n  allowCustomImage: true\n  image:\n    options: [a:1]\n"
+    new = edit_spawner(text, LiveSpawner(image_pull_policy="Always"))
+    # Kubeflow reads imagePullPolicy wrapped: an inserted one is wrapped too
+    assert yaml.safe_load(new)["spawnerFormDefaults"]["imagePullPolicy"] == {
+        "readOnly": False,
+        "value": "Always",
+    }
 
 
 def test_removed_item_takes_its_comment_and_kept_items_keep_theirs() -> None:
@@ -319,6 +328,11 @@ def desires(draw: st.DrawFn) -> LiveSpawner:
 @given(configs(), desires())
 def test_property_only_owned_lines_change(text: str, desired: LiveSpawner) -> None:
     before = read_spawner(text)
+    if before.legacy:  # the 1.0 layout: only `image`, and allowCustomImage as image.readOnly
+        desired = LiveSpawner(
+            groups=tuple(g for g in desired.groups if g.key == "image"),
+            allow_custom_image=desired.allow_custom_image,
+        )
     new = edit_spawner(text, desired)
     after = read_spawner(new)
     for g in desired.groups:
@@ -337,3 +351,98 @@ def test_property_only_owned_lines_change(text: str, desired: LiveSpawner) -> No
     # edit returns the text itself
     assert edit_spawner(new, desired) == new
     assert edit_spawner(text, before) == text
+
+
+# ------------------------------------------------------------------------------------------
+# the live text is hostile: bounded, located errors
+
+CONFLICT = (
+    "spawnerFormDefaults:\n"
+    "  image:\n"
+    "<<<<<<< HEAD\n"
+    "    value: a:1\n"
+    "=======\n"
+    "    value: b:1\n"
+    ">>>>>>> theirs\n"
+    "    options: [a:1]\n"
+)
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(7)
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (CONFLICT, "at line 3: a merge-conflict marker `<<<<<<<`"),
+        (CONFLICT.replace("<<<<<<< HEAD\n", ""), "at line 4: a merge-conflict marker `=======`"),
+        (
+            "spawnerFormDefaults:\n  image:\n    options:\n      - a:1\n    value a:1\n  cpu: 1\n",
+            "at line 6, column 3: could not find expected ':' (while scanning a simple key "
+            "that began at line 5)",
+        ),
+        ("x: " + "[" * 70 + "]" * 70 + "\nspawnerFormDefaults: {}\n", "nested more than 64"),
+        ("x: " + "[" * 5000 + "\n", "at line 1: nested more than 64 levels deep"),
+        (BOMB + "spawnerFormDefaults: {}\n", "aliases expand to more than"),
+        ("x: &x [*x]\nspawnerFormDefaults: {}\n", "an alias refers to a node that contains it"),
+        ("x: !custom 1\nspawnerFormDefaults: {}\n", "could not determine a constructor"),
+        ("x: " + "a" * (1 << 20) + "\n", "more than kfws reads"),
+    ],
+    ids=[
+        "conflict",
+        "conflict-middle",
+        "missing-colon",
+        "deep",
+        "deeper",
+        "bomb",
+        "cycle",
+        "tag",
+        "huge",
+    ],
+)
+def test_hostile_or_broken_text_is_refused_at_its_line(text: str, message: str) -> None:
+    where = "configmap/kubeflow/jupyter-web-app-config key spawner_ui_config.yaml"
+    with pytest.raises(ClusterError) as e:
+        read_spawner(text, where=where)
+    assert message in e.value.message
+    assert e.value.where == where and "will not overwrite" in e.value.message
+
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "spawner"
+
+
+@pytest.mark.parametrize("name", ["kf1.0.2.yaml", "value-commented-out.yaml", "four-spaces.yaml"])
+def test_real_world_fixtures_read_and_edit_only_owned_lines(name: str) -> None:
+    text = (FIXTURES / name).read_text()
+    live = read_spawner(text)
+    image = live.group("image")
+    assert image is not None and image.options
+    assert edit_spawner(text, live) == text
+    desired = LiveSpawner(
+        groups=(LiveGroup("image", None, (*image.options[1:], NEW)),),
+        allow_custom_image=not live.allow_custom_image,
+    )
+    new = edit_spawner(text, desired)
+    assert_only_owned_lines_changed(text, new)
+    got = read_spawner(new)
+    assert got.group("image") == LiveGroup("image", image.value, desired.groups[0].options)
+    assert got.allow_custom_image is desired.allow_custom_image
+
+
+def test_four_space_indentation_is_followed_for_new_lines() -> None:
+    text = (FIXTURES / "four-spaces.yaml").read_text()
+    desired = LiveSpawner(groups=(LiveGroup("imageGroupTwo", None, ("r:1",)),), hide_tag=True)
+    new = edit_spawner(text, desired)
+    assert new.endswith(
+        "    memory:\n        value: 2Gi\n        readOnly: false\n"
+        "    imageGroupTwo:\n        options:\n            - r:1\n"
+        "    hideTag: true\n"
+    )
+
+
+def test_legacy_read_only_inserted_when_the_layout_has_none() -> None:
+    text = "spawnerFormDefaults:\n  image:\n    value: a:1\n    options:\n    - a:1\n"
+    assert read_spawner(text).legacy and read_spawner(text).allow_custom_image is None
+    new = edit_spawner(text, LiveSpawner(allow_custom_image=False))
+    assert new == text + "    readOnly: true\n"
+    assert read_spawner(new).allow_custom_image is False

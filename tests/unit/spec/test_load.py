@@ -141,7 +141,7 @@ BAD: list[tuple[str, str | bytes, str, int]] = [
     ),
     (
         "default-not-option",
-        replace("default: nb\n", "default: ghcr.io/x/y:1\n"),
+        replace("[nb, tools,", "[tools,"),
         "not among the group's options",
         13,
     ),

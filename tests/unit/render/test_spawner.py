@@ -1,0 +1,104 @@
+"""The spawner change as a reviewer reads it: a list per group in the text and Markdown plans,
+built from a real planned change; a hand-edited saved plan can't break out of the Markdown."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from kfws.plan.model import Change, ChangeKind, Plan
+from kfws.plan.spawner import plan_spawner
+from kfws.render.markdown import render_markdown
+from kfws.render.spawner import md_code, spawner_brief
+from kfws.render.text import render_text
+from kfws.spec.model import OptionsMode, SpawnerGroup
+from tests.unit.plan.test_spawner import (
+    MERGED,
+    OLD,
+    SCIPY_11,
+    SUDO,
+    SUDO_B,
+    live_options,
+    with_record,
+    workspace,
+)
+
+
+def planned() -> Plan:
+    """A tag bump, a rebuilt managed image, an option kfws added and the workspace dropped
+    (merge), a new option, and a flag."""
+    live = live_options(MERGED)
+    declared = (SCIPY_11, *live[1:3], "jupyter-sudo", "reg.example.com/team/new:1")
+    ws = workspace(
+        SpawnerGroup("image", None, declared, mode=OptionsMode.MERGE), allow_custom_image=False
+    )
+    part = plan_spawner(ws, {"jupyter-sudo": SUDO_B}, with_record(MERGED, {"image": [OLD, SUDO]}))
+    return Plan("workspace.yaml", "sha256:" + "a" * 64, (), tuple(part.changes))
+
+
+def test_text_lists_each_group_then_the_diff() -> None:
+    text = render_text(planned())
+    head = text[: text.index("--- a/spawner_ui_config.yaml")]
+    assert head.splitlines()[1:-1] == [
+        "      image: 1 replaced, 2 added, 1 removed; allowCustomImage: true -> false",
+        "      image:",
+        f"        replace {SUDO} -> {SUDO_B}",
+        f"        add {SCIPY_11}",  # merge: the stock v1.10.0 was not added by kfws: it stays
+        "        add reg.example.com/team/new:1",
+        f"        remove {OLD} (added by kfws, no longer declared)",
+        "      allowCustomImage: true -> false",
+    ]
+
+
+def test_markdown_cell_is_short_and_the_list_follows_the_table() -> None:
+    md = render_markdown(planned())
+    row = next(line for line in md.splitlines() if line.startswith("| update-spawner"))
+    assert row.endswith(
+        "| image: 1 replaced, 2 added, 1 removed; allowCustomImage: true -> false |"
+    )
+    listed = md[md.index("**Spawner**") : md.index("<details>")]
+    assert listed.splitlines()[2:] == [
+        "- **image**",
+        f"  - replace `{SUDO}` -> `{SUDO_B}`",
+        f"  - add `{SCIPY_11}`",
+        "  - add `reg.example.com/team/new:1`",
+        f"  - remove `{OLD}` (added by kfws, no longer declared)",
+        "- **allowCustomImage**: `true` -> `false`",
+        "",
+    ]
+    # the unified diff stays in the collapsed section
+    assert md.index("<details>") < md.index("```diff")
+
+
+@pytest.mark.parametrize(
+    ("text", "span"),
+    [
+        ("a:1", "`a:1`"),
+        ("a`b", "``a`b``"),
+        ("`x", "`` `x ``"),
+        ("x\n# heading", "`x\\n# heading`"),
+        ("<img src=x>", "`<img src=x>`"),
+        ("\x1b[31mred", "`\\x1b[31mred`"),
+    ],
+)
+def test_md_code_holds_any_text(text: str, span: str) -> None:
+    assert md_code(text) == span
+
+
+@pytest.mark.parametrize(
+    "diff",
+    [None, "x", {"groups": "x", "flags": {}}, {"groups": {"image": 3}, "flags": {}}],
+)
+def test_a_saved_plan_with_a_broken_diff_falls_back_to_the_reason(diff: object) -> None:
+    change = planned().changes[0]
+    broken = dataclasses.replace(change, details={**change.details, "diff": diff})
+    assert spawner_brief(broken) == change.reason
+    assert "**Spawner**" not in render_markdown(Plan("w.yaml", "sha256:" + "a" * 64, (), (broken,)))
+
+
+def test_change_without_details_still_renders() -> None:
+    bare = Change(
+        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "image options changed", "a\n", "b\n"
+    )
+    assert "image options changed" in render_text(Plan("w", "sha256:" + "a" * 64, (), (bare,)))
