@@ -42,6 +42,7 @@ def workspace(folder: Path, registry: str, prefix: str, n: int, base: str) -> Pa
             "default": f"{registry}/{prefix}",
             "registries": {registry: {"insecure": True}},
         },
+        "build": {"network": "host"},  # the local dockerd has no bridge network
         "images": [{"name": f"img-{i:05d}", "from": base, "env": {"N": str(i)}} for i in range(n)],
     }
     path = folder / "workspace.yaml"

@@ -20,6 +20,7 @@ from kfws.observe.engine import (
     INPUT_DIGEST_LABEL,
     BuildRequest,
     EngineClient,
+    ensure_private_dir,
 )
 from kfws.observe.model import BuildInputs
 from kfws.observe.registry import RegistryClient
@@ -42,6 +43,23 @@ def default_log_dir() -> Path:
     return Path(base) / "kfws" / "logs"
 
 
+def prepare_log_dir(log_dir: Path) -> None:
+    """The build logs' folder, private (0700); kfws's own state folder around the default one
+    too. Fails before any build starts, as a clear error."""
+    state = default_log_dir().parent
+    try:
+        if log_dir.resolve().is_relative_to(state.resolve()):
+            ensure_private_dir(state)
+        ensure_private_dir(log_dir)
+    except OSError as e:
+        raise ApplyError(
+            f"cannot create the build log folder {log_dir}: {e.strerror or e}; nothing was "
+            "built and the cluster was not touched",
+            where="apply",
+            hint="pass --log-dir with a folder you can write to",
+        ) from None
+
+
 def apply_images(
     spec: Spec,
     inputs: Mapping[str, BuildInputs],
@@ -56,6 +74,7 @@ def apply_images(
     work = [c for c in changes if c.kind.is_image]
     if not work:
         return []
+    prepare_log_dir(log_dir)
 
     def run(change: Change) -> ImageResult:
         name = str(change.details["name"])
@@ -134,7 +153,7 @@ def _build(
     if image.build is not None:
         b = image.build
         request = BuildRequest(
-            reference, b.context, b.dockerfile, b.args, b.target, b.platform, labels
+            reference, b.context, b.dockerfile, b.args, b.target, b.platform, labels, image.network
         )
         engine.build(request, log_path, output.progress)
         return
@@ -143,6 +162,13 @@ def _build(
         dockerfile = Path(tmp) / "Dockerfile"
         dockerfile.write_text(inputs.dockerfile, encoding="utf-8")
         request = BuildRequest(
-            reference, Path(tmp), dockerfile, {}, None, image.generated.platform, labels
+            reference,
+            Path(tmp),
+            dockerfile,
+            {},
+            None,
+            image.generated.platform,
+            labels,
+            image.network,
         )
         engine.build(request, log_path, output.progress)

@@ -8,6 +8,9 @@ or logs them. The SDK is imported lazily so commands that don't build never load
 from __future__ import annotations
 
 import os
+import re
+import stat
+import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +33,7 @@ class BuildRequest:
     target: str | None
     platform: str | None
     labels: Mapping[str, str]
+    network: str | None = None  # None: the engine's default network; "host" only when asked
 
 
 def _engine_address() -> str:
@@ -81,7 +85,7 @@ class EngineClient:
             target=request.target,
             platform=request.platform,
             labels=dict(request.labels),
-            network_mode="host",  # the engine runs without a bridge network
+            network_mode=request.network,  # None: not sent, so the engine's default
             rm=True,
             forcerm=True,
             decode=True,
@@ -99,9 +103,10 @@ class EngineClient:
                     image_id = event["aux"].get("ID", image_id)
                 if "error" in event:
                     log.write(str(event["error"]) + "\n")
+                    log.flush()  # the tail below reads the file: everything must be in it
+                    error = printable(str(event["error"]).strip().splitlines()[-1:] or [""])
                     raise EngineError(
-                        f"the build of {request.reference} failed: {str(event['error']).strip()}\n"
-                        + _tail(log_path),
+                        f"the build of {request.reference} failed: {error[0]}\n" + _tail(log_path),
                         where=f"image {request.reference}",
                         hint=f"the full build log is {log_path}",
                     )
@@ -165,26 +170,71 @@ def _redacted_event(event: dict[str, Any]) -> str:
     return " ".join(f"{k}={event[k]}" for k in keys if k in event)
 
 
+def ensure_private_dir(path: Path) -> None:
+    """`path` exists and only its owner can enter it (0700): build logs show build args, paths
+    and registry names. A folder that already exists with wider modes is tightened, unless it
+    is a shared one (sticky, like /tmp) or someone else's: then only the files are private."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    st = path.stat()
+    mine = st.st_uid == os.getuid()
+    if stat.S_IMODE(st.st_mode) & 0o077 and mine and not st.st_mode & stat.S_ISVTX:
+        path.chmod(0o700)
+
+
 class _log_file:
+    """A build log: private (0600, also when it existed before), never through a symlink (a
+    planted link can't make kfws overwrite another file), line-buffered so it can be followed
+    (`tail -f`) while the build runs."""
+
     def __init__(self, path: Path, *, append: bool = False) -> None:
         self.path = path
-        self.mode = "a" if append else "w"
+        self.append = append
 
     def __enter__(self) -> Any:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.f = self.path.open(self.mode, encoding="utf-8")
+        ensure_private_dir(self.path.parent)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+        flags |= os.O_APPEND if self.append else os.O_TRUNC
+        try:
+            fd = os.open(self.path, flags, 0o600)
+        except OSError as e:
+            raise EngineError(
+                f"cannot write the build log {self.path}: {e.strerror}",
+                where="build log",
+                hint="pass --log-dir with a folder you can write to",
+            ) from None
+        os.fchmod(fd, 0o600)
+        self.f = os.fdopen(fd, "a" if self.append else "w", encoding="utf-8", buffering=1)
         return self.f
 
     def __exit__(self, *exc: object) -> None:
         self.f.close()
 
 
-def _tail(path: Path, lines: int = 12) -> str:
+# CSI (colours, cursor moves) and OSC (titles, links) sequences: dropped whole
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+
+
+def printable(lines: list[str]) -> list[str]:
+    """Build output made safe for the terminal: colour codes dropped, any other control or
+    format character (CR, BEL, bidi overrides) shown as an escape."""
+    return ["".join(map(_visible, _ANSI.sub("", line))) for line in lines]
+
+
+def _visible(c: str) -> str:
+    if c == "\t" or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"):
+        return c
+    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+
+
+def _tail(path: Path, lines: int = 12, max_bytes: int = 64 * 1024) -> str:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - max_bytes))
+            text = f.read().decode("utf-8", errors="replace").splitlines()
     except OSError:
         return ""
-    return "  last lines of the build log:\n" + "\n".join("    " + t for t in text[-lines:])
+    last = printable(text[-lines:])
+    return "  last lines of the build log:\n" + "\n".join("    " + t for t in last)
 
 
 def _short(e: BaseException) -> str:

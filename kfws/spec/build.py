@@ -4,6 +4,7 @@ location of each value; all problems are reported together."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
             insecure=bool(opts.get("insecure", False)),
             ca_file=ca_path,
             immutable=bool(opts.get("immutable", False)),
+            check=bool(opts.get("check", True)),
         )
 
     images: list[ImageSpec] = []
@@ -62,6 +64,10 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
             check((*p, "name"), f"the image name {name!r} is already used by images[{seen[name]}]")
         seen.setdefault(name, i)
         image = _image(raw, p, name, default_registry, root, located, check)
+        if image is not None:
+            own = (raw.get("build") or {}).get("network") or raw.get("network")
+            network = own or (doc.get("build") or {}).get("network")
+            image = replace(image, network=None if network in (None, "default") else network)
         if image is not None:
             images.append(image)
     names = {i.name for i in images}

@@ -38,6 +38,7 @@ class RegistryOptions:
     insecure: bool = False  # plain HTTP allowed
     ca_file: Path | None = None  # extra CA to verify the registry's TLS certificate
     immutable: bool = False  # tags there are never overwritten: refuse instead of re-pushing
+    check: bool = True  # look up external spawner options there (false: report them unchecked)
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,9 @@ class ImageSpec:
     build: BuildSpec | None  # exactly one of build / generated is set
     generated: GeneratedSpec | None
     location: str  # "workspace.yaml:12"
+    # the build's network: None = the engine's default; "host"/"none" only when the workspace
+    # asks (its own key, else the top-level build.network). Not a build input: no tag change.
+    network: str | None = None
 
     @property
     def registry_host(self) -> str:

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import time
 from pathlib import Path
@@ -49,6 +50,8 @@ def workspace(tmp: Path, registry: str, prefix: str, **extra: Any) -> dict[str, 
                 registry: {"insecure": True},
             },
         },
+        # the local dockerd has no bridge network: builds must ask for the host's
+        "build": {"network": "host"},
         "images": [
             {"name": "sudo-nb", "from": base, "sudo": "passwordless", "env": {"TEAM": "ds"}},
             {"name": "tool", "build": {"context": "images/tool"}},
@@ -203,6 +206,63 @@ def test_a_failing_run_step_fails_the_apply_with_the_log_and_touches_nothing(
     logs = list((tmp_path / "logs").glob("tool-*.log"))
     assert logs and "about to fail" in logs[0].read_text()
     assert str(tmp_path / "logs") in result.err
+    # the build's own last lines are on the terminal, not only in the file
+    tail = result.err.split("last lines of the build log:", 1)[1]
+    assert "about to fail" in tail and "returned a non-zero code: 3" in tail
+
+
+def test_builds_use_the_engine_default_network_unless_the_workspace_asks_for_host(
+    tmp_path: Path,
+) -> None:
+    """The RUN step fetches from the registry on 127.0.0.1: only the host's network reaches it
+    (the engine's default network gives the build its own loopback). A failure shows its own
+    last lines on the terminal, the builder's colour codes stripped."""
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("net"))
+    (tmp_path / "images" / "tool" / "Dockerfile").write_text(
+        f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\n"
+        f"RUN wget -q -O /dev/null http://{registry}/v2/ && echo {unique('reached')}\n"
+    )
+    doc["images"] = [doc["images"][1]]
+    logs = ("--log-dir", str(tmp_path / "logs"))
+
+    del doc["build"]  # nothing asked: the engine's default network
+    write_workspace(tmp_path, doc)
+    default = run_kfws("apply", "--auto-approve", *logs, cwd=tmp_path)
+    assert default.code == 1, default.text
+    tail = default.err.split("last lines of the build log:", 1)[1]
+    assert "Connection refused" in tail
+    assert "\x1b" not in default.err and "[91m" not in default.err
+
+    # host at the top level, but this image asks for the engine's default: its own key wins
+    doc["build"] = {"network": "host"}
+    doc["images"][0]["build"]["network"] = "default"
+    write_workspace(tmp_path, doc)
+    assert run_kfws("apply", "--auto-approve", *logs, cwd=tmp_path).code == 1
+
+    del doc["images"][0]["build"]["network"]
+    write_workspace(tmp_path, doc)
+    host = run_kfws("apply", "--auto-approve", *logs, cwd=tmp_path)
+    assert host.code == 0, host.text
+    assert "1 built, 1 pushed" in host.out
+
+
+def test_build_logs_and_kfws_state_are_private(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    doc = workspace(tmp_path, registry, unique("private"))
+    doc["images"] = doc["images"][:1]
+    write_workspace(tmp_path, doc)
+    state = tmp_path / "state"
+    (state / "kfws" / "logs").mkdir(parents=True)
+    for folder in (state, state / "kfws", state / "kfws" / "logs"):
+        folder.chmod(0o755)  # as an older kfws, or a umask of 022, left them
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path, env={"XDG_STATE_HOME": str(state)})
+    assert applied.code == 0, applied.text
+    mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
+    assert mode(state) == 0o755  # not kfws's folder: left alone
+    assert mode(state / "kfws") == 0o700 and mode(state / "kfws" / "logs") == 0o700
+    logs = list((state / "kfws" / "logs").glob("sudo-nb-*.log"))
+    assert logs and all(mode(p) == 0o600 for p in logs)
 
 
 def test_apply_without_a_terminal_or_auto_approve_refuses(tmp_path: Path) -> None:
@@ -250,8 +310,9 @@ def test_ctrl_c_during_a_build_exits_130_and_says_the_cluster_was_not_touched(
 ) -> None:
     registry = need_env("KFWS_TEST_REGISTRY")
     doc = workspace(tmp_path, registry, unique("sigint"))
+    marker = unique("kfws-sigint-build-running")
     (tmp_path / "images" / "tool" / "Dockerfile").write_text(
-        f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\nRUN sleep 60\n"
+        f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\nRUN echo {marker} && sleep 600\n"
     )
     doc["images"] = [doc["images"][1]]
     write_workspace(tmp_path, doc)
@@ -266,13 +327,32 @@ def test_ctrl_c_during_a_build_exits_130_and_says_the_cluster_was_not_touched(
         stdin=subprocess.DEVNULL,
         text=True,
     )
-    log = tmp_path / "logs"
-    for _ in range(200):  # wait until the build is running its RUN step
-        if any("sleep 60" in p.read_text() for p in log.glob("*.log")):
-            break
-        time.sleep(0.1)
-    proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)  # well before the 60 s build would end
+    try:
+        # the event: the RUN step's own output is in the (line-buffered) build log, so the
+        # build is running inside the engine and kfws is waiting on it
+        deadline = time.monotonic() + 300  # a safety net for a loaded machine, not a measure
+        while not any(marker in p.read_text() for p in (tmp_path / "logs").glob("*.log")):
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the build never started"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        # it must not wait for the 600 s build: a generous safety net, far below it
+        _, err = proc.communicate(timeout=180)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+        _stop_build_containers(marker)
     assert proc.returncode == 130, err
     assert "the cluster was not touched" in err
     assert "Traceback" not in err
+
+
+def _stop_build_containers(marker: str) -> None:
+    """The engine goes on with an interrupted build on its own: stop ours (it sleeps 600 s)."""
+    import docker
+
+    client = docker.DockerClient(base_url=need_env("DOCKER_HOST"))
+    for container in client.containers.list():
+        if marker in " ".join(container.attrs.get("Config", {}).get("Cmd") or []):
+            container.kill()

@@ -40,6 +40,7 @@ def workspace(prefix: str, options: list[str]) -> dict[str, Any]:
             "registries": {registry: {"insecure": True}},
         },
         "cluster": {"namespace": k8s.namespace(), "restart": "rollout"},
+        "build": {"network": "host"},  # the local dockerd has no bridge network
         "images": [
             {"name": "nb-sudo", "from": base, "sudo": "passwordless"},
             {"name": "nb-data", "from": base, "folders": ["/home/jovyan/data"]},
