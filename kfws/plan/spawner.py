@@ -167,17 +167,6 @@ def desired_state(
     return Desired(desired, added, why)
 
 
-def desired_spawner(
-    spec: Spec,
-    refs: Mapping[str, str],
-    live: LiveSpawner,
-    *,
-    group_refs: Mapping[str, Mapping[str, str]] | None = None,
-) -> LiveSpawner:
-    """The owned part as the workspace wants it, given what the cluster has (for `merge`)."""
-    return desired_state(spec, refs, live, group_refs=group_refs).spawner
-
-
 def _pairs(removed: list[str], added: list[str]) -> list[dict[str, str]]:
     """Removed and added options of the same repository: one option replaced by another (a tag
     bump, a rebuilt managed image), shown as old -> new. Takes them out of both lists."""

@@ -15,6 +15,9 @@ from typing import Any
 from kfws.plan.model import Change
 
 Item = tuple[str, str, str | None, str | None]  # (verb, first, second, note)
+# the names a diff may use (a saved plan naming anything else is not rendered from its diff)
+_GROUPS = ("image", "imageGroupOne", "imageGroupTwo")
+_FLAGS = ("allowCustomImage", "hideRegistry", "hideTag", "imagePullPolicy")
 
 
 def _strs(value: object) -> list[str]:
@@ -43,7 +46,7 @@ def spawner_items(change: Change) -> list[tuple[str, list[Item]]] | None:
         return None
     out: list[tuple[str, list[Item]]] = []
     for key, g in groups.items():
-        if not isinstance(g, Mapping):
+        if key not in _GROUPS or not isinstance(g, Mapping):
             return None
         raw_why, raw_replaced = g.get("why"), g.get("replaced")
         why: Mapping[Any, Any] = raw_why if isinstance(raw_why, Mapping) else {}
@@ -64,6 +67,8 @@ def spawner_items(change: Change) -> list[tuple[str, list[Item]]] | None:
         if isinstance(d, Mapping):
             items.append(("default", show_value(d.get("before")), show_value(d.get("after")), None))
         out.append((str(key), items))
+    if any(name not in _FLAGS for name in flags):
+        return None
     for name, f in flags.items():
         if isinstance(f, Mapping):
             written = f.get("writtenAs")

@@ -88,7 +88,14 @@ def test_md_code_holds_any_text(text: str, span: str) -> None:
 
 @pytest.mark.parametrize(
     "diff",
-    [None, "x", {"groups": "x", "flags": {}}, {"groups": {"image": 3}, "flags": {}}],
+    [
+        None,
+        "x",
+        {"groups": "x", "flags": {}},
+        {"groups": {"image": 3}, "flags": {}},
+        {"groups": {"<b>x</b>": {"added": []}}, "flags": {}},
+        {"groups": {}, "flags": {"**x**": {"before": 1, "after": 2}}},
+    ],
 )
 def test_a_saved_plan_with_a_broken_diff_falls_back_to_the_reason(diff: object) -> None:
     change = planned().changes[0]
