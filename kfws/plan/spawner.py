@@ -114,7 +114,7 @@ def _merged(
         if same is not None:
             new.remove(same)
             out.append(same)
-    return _dedupe([*out, *new]), {o: RELEASED for o in have if o in released}
+    return (*out, *new), {o: RELEASED for o in have if o in released}
 
 
 def _default(

@@ -189,3 +189,21 @@ def test_an_invalid_result_is_never_written(tmp_path: Path) -> None:
         _write(path, "apiVersion: kfws/v1alpha1\nkind: Nope\n")
     assert "not written" in e.value.message
     assert path.read_text() == "kept: as is\n"
+
+
+# property: whatever config the editor can read (the styles admins write, with references that
+# are valid and ones that are not), import writes a file kfws accepts that plans no change
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+
+from tests.unit.test_spawner_yaml import configs  # noqa: E402
+
+
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(text=configs())
+def test_property_import_then_plan_is_no_change(tmp_path: Path, text: str) -> None:
+    spec, _ = imported(tmp_path, text, None)
+    assert plan_spawner(spec, {}, cluster(text)).changes == []

@@ -501,3 +501,50 @@ def test_what_kfws_adds_is_recorded_for_the_next_plan() -> None:
     assert live_options(update2.after) == live_options(KF110)
     assert update2.reason == f"image: remove {SUDO} (added by kfws, no longer declared)"
     assert update2.details["kfwsAdded"] == {"image": []}
+
+
+# property: any config, any declaration, either mode: once applied (text and record), the next
+# plan of the same workspace is empty, and merge never removes an option kfws did not add
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from tests.unit.test_spawner_yaml import configs  # noqa: E402
+
+POOL = st.sampled_from(
+    [SCIPY, SCIPY_11, SUDO, SUDO_B, OTHER, OLD, "a.io/x:1", "a.io/x:2", "b.io/y@sha256:" + "e" * 64]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=configs(),
+    first=st.lists(POOL, min_size=1, max_size=4, unique=True),
+    second=st.lists(POOL, min_size=1, max_size=4, unique=True),
+    mode=st.sampled_from([EXACT, MERGE]),
+    default=st.none() | POOL,
+)
+def test_property_plans_converge_and_merge_keeps_others(
+    text: str, first: list[str], second: list[str], mode: OptionsMode, default: str | None
+) -> None:
+    live = read_spawner(text)
+    if live.legacy:
+        return  # the editor's own property covers that layout
+    state = cluster(text)
+    others = set(live.group("image").options if live.group("image") else ())
+    for declared in (first, second):
+        dflt = default if default in declared or default is None else None
+        ws = workspace(SpawnerGroup("image", dflt, tuple(declared), mode=mode))
+        part = plan_spawner(ws, {}, state)
+        if not part.changes:
+            continue
+        update = part.changes[0]
+        after = read_spawner(update.after).group("image")
+        assert after is not None
+        assert set(declared) <= set(after.options)
+        if mode is MERGE:
+            assert others <= set(after.options)  # nobody else's option goes
+        state = dataclasses.replace(
+            cluster(update.after),
+            config_annotations={ANN_ADDED: json.dumps(update.details["kfwsAdded"])},
+        )
+        assert plan_spawner(ws, {}, state).changes == []  # applied: nothing left to do
