@@ -31,6 +31,15 @@ def add_target_args(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_offline_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="look up no spawner option kfws does not build (they are reported as not checked); "
+        "images kfws builds are still looked up in their registry",
+    )
+
+
 def add_write_args(parser: argparse.ArgumentParser) -> None:
     """The knobs of every command that writes to the cluster (apply, rollback)."""
     parser.add_argument(

@@ -7,7 +7,13 @@ import argparse
 from typing import Any
 
 from kfws import output
-from kfws.commands.common import add_file_arg, add_format_arg, add_target_args, load
+from kfws.commands.common import (
+    add_file_arg,
+    add_format_arg,
+    add_offline_arg,
+    add_target_args,
+    load,
+)
 
 EXIT_DRIFT = 2
 
@@ -17,6 +23,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_file_arg(p)
     add_target_args(p)
     add_format_arg(p, ("text", "markdown", "json", "junit"))
+    add_offline_arg(p)
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="count images whose registry could not be asked (or was not: --offline, "
+        "check: false) as drift",
+    )
     p.set_defaults(run=run)
 
 
@@ -30,13 +43,24 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load(args.file)
     registry = RegistryClient(spec.registry_options)
-    observed = observe(spec, parallelism=args.parallelism, context=args.context, registry=registry)
+    observed = observe(
+        spec,
+        parallelism=args.parallelism,
+        context=args.context,
+        registry=registry,
+        offline=args.offline,
+    )
     plan = make_plan(spec, observed, spec_path=args.file)
     extra = None
     if observed.cluster is not None:
         extra = observe_drift(
-            spec, observed.cluster, context=args.context or spec.cluster.context, registry=registry
+            spec,
+            observed.cluster,
+            context=args.context or spec.cluster.context,
+            registry=registry,
+            parallelism=args.parallelism,
+            offline=args.offline,
         )
-    report = find_drift(plan, extra)
+    report = find_drift(plan, extra, strict=args.strict)
     output.out(render_drift(report, args.format), end="")
     return EXIT_DRIFT if report.drifted else 0

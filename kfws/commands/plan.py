@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from kfws import output
-from kfws.commands.common import add_file_arg, add_format_arg, add_target_args, load
+from kfws.commands.common import (
+    add_file_arg,
+    add_format_arg,
+    add_offline_arg,
+    add_target_args,
+    load,
+)
 
 EXIT_CHANGES = 2
 
@@ -19,6 +25,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_target_args(p)
     add_format_arg(p, ("text", "markdown", "json"))
     p.add_argument("--out", metavar="PLAN", help="save the plan (JSON) for `kfws apply PLAN`")
+    add_offline_arg(p)
     p.add_argument(
         "--detailed-exitcode",
         action="store_true",
@@ -33,7 +40,12 @@ def make(args: argparse.Namespace) -> Any:
     from kfws.plan.build import make_plan
 
     spec = load(args.file)
-    observed = observe(spec, parallelism=args.parallelism, context=args.context)
+    observed = observe(
+        spec,
+        parallelism=args.parallelism,
+        context=args.context,
+        offline=getattr(args, "offline", False),
+    )
     return spec, observed, make_plan(spec, observed, spec_path=args.file)
 
 

@@ -10,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from kfws.drift import AppliedRecord, DriftObserved, ManagerEntry
-from kfws.errors import RegistryError
 from kfws.observe.model import ClusterState
 from kfws.observe.registry import RegistryClient
 from kfws.spec.model import Spec
@@ -53,6 +52,8 @@ def observe_drift(
     *,
     context: str | None,
     registry: RegistryClient,
+    parallelism: int = 8,
+    offline: bool = False,
 ) -> DriftObserved:
     from kfws.apply.spawner import Clients
     from kfws.observe.cluster import api_errors
@@ -93,19 +94,12 @@ def observe_drift(
     managed = [g for g in live.groups if g.key in declared]
     refs = sorted({o for g in managed for o in g.options} | {g.value for g in managed if g.value})
 
-    digests: dict[str, str | None] = {}
-    errors: dict[str, str] = {}
-    from kfws.observe.observe import split_reference
+    from kfws.observe.observe import check_externals
 
-    for ref in refs:
-        try:
-            repo, reference = split_reference(ref)
-            info = registry.resolve(repo, reference)
-            digests[ref] = info.digest if info else None
-        except RegistryError as e:
-            errors[ref] = e.message
-        except Exception as e:  # an unparsable reference someone typed into the live config
-            errors[ref] = f"not a valid image reference ({type(e).__name__})"
+    # unreachable, --offline and check: false all end up as "unchecked" (DriftKind.UNCHECKED)
+    states = check_externals(spec, refs, registry, parallelism=parallelism, offline=offline)
+    digests = {r: s.digest for r, s in states.items() if not (s.error or s.skipped)}
+    errors = {r: s.error or str(s.skipped) for r, s in states.items() if s.error or s.skipped}
     return DriftObserved(
         config_map=cluster.config_map,
         live_owned_hash=owned_hash(_scoped(live.owned(), record_keys)),

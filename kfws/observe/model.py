@@ -36,6 +36,7 @@ class ExternalImageState:
     reference: str
     digest: str | None  # None = missing (404) or not checked
     error: str | None = None  # unreachable: reported in the plan, not fatal
+    skipped: str | None = None  # why the registry was not asked (--offline, check: false)
 
 
 @dataclass(frozen=True)

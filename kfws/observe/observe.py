@@ -11,7 +11,7 @@ from kfws import output
 from kfws.errors import EngineError, RegistryError
 from kfws.observe.inputs import check_build_args, read_inputs
 from kfws.observe.model import BuildInputs, ClusterState, ExternalImageState, ImageState, Observed
-from kfws.observe.registry import RegistryClient
+from kfws.observe.registry import RegistryClient, split_repository
 from kfws.reference import parse_reference
 from kfws.spec.model import Spec
 
@@ -37,7 +37,10 @@ def observe(
     context: str | None = None,
     registry: RegistryClient | None = None,
     with_cluster: bool = True,
+    offline: bool = False,
 ) -> Observed:
+    """`offline`: look up no spawner option kfws does not build (they are reported as not
+    checked); managed images and their bases are still looked up, as planning needs them."""
     check_build_args(spec)
     client = registry or RegistryClient(spec.registry_options)
 
@@ -82,7 +85,9 @@ def observe(
     if missing:
         images.update(_engine_states(images, inputs, missing))
 
-    externals = _externals(spec, client, parallelism)
+    externals = check_externals(
+        spec, external_options(spec), client, parallelism=parallelism, offline=offline
+    )
     cluster: ClusterState | None = None
     if with_cluster and (spec.spawner.groups or _has_flags(spec)):
         from kfws.observe.cluster import observe_cluster
@@ -127,16 +132,38 @@ def _engine_states(
     return updated
 
 
-def _externals(
-    spec: Spec, client: RegistryClient, parallelism: int
+def check_externals(
+    spec: Spec,
+    refs: list[str],
+    client: RegistryClient,
+    *,
+    parallelism: int,
+    offline: bool,
 ) -> dict[str, ExternalImageState]:
-    """Spawner options kfws doesn't build: does each resolve? Unreachable is reported, not fatal."""
+    """Images kfws doesn't build: does each resolve? A registry that can't be reached makes its
+    images unchecked (reported, not fatal); with --offline, or in a registry marked
+    `check: false`, they are not looked up at all."""
     states: dict[str, ExternalImageState] = {}
-    for ref in external_options(spec):
+    asked: dict[tuple[str, str], list[str]] = {}
+    for ref in refs:
         try:
             repo, reference = split_reference(ref)
-            info = client.resolve(repo, reference)
-            states[ref] = ExternalImageState(ref, info.digest if info else None)
-        except RegistryError as e:
-            states[ref] = ExternalImageState(ref, None, error=e.message)
-    return states
+            host, _ = split_repository(repo)
+        except (RegistryError, ValueError) as e:  # someone typed it into the live config
+            states[ref] = ExternalImageState(
+                ref, None, error=f"not a valid image reference ({type(e).__name__})"
+            )
+            continue
+        if offline:
+            states[ref] = ExternalImageState(ref, None, skipped="--offline")
+        elif not spec.registry_options(host).check:
+            states[ref] = ExternalImageState(ref, None, skipped=f"registry {host} has check: false")
+        else:
+            asked.setdefault((repo, reference), []).append(ref)
+    for item, answer in client.resolve_each(list(asked), parallelism=parallelism).items():
+        for ref in asked[item]:
+            if isinstance(answer, RegistryError):
+                states[ref] = ExternalImageState(ref, None, error=answer.message)
+            else:
+                states[ref] = ExternalImageState(ref, answer.digest if answer else None)
+    return {ref: states[ref] for ref in refs}

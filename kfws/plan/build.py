@@ -13,11 +13,17 @@ def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
     changes: list[Change] = list(images.changes)
     observations: list[Observation] = list(images.observations)
     warnings: list[str] = []
+    skipped: dict[str, list[str]] = {}
     for ref, state in sorted(observed.externals.items()):
-        if state.error:
+        if state.skipped:
+            skipped.setdefault(state.skipped, []).append(ref)
+        elif state.error:
             warnings.append(f"spawner option {ref} could not be checked: {state.error}")
         elif state.digest is None:
             warnings.append(f"spawner option {ref} does not exist in its registry")
+    for why, refs in sorted(skipped.items()):
+        what = "1 spawner option" if len(refs) == 1 else f"{len(refs)} spawner options"
+        warnings.append(f"{what} not looked up in the registry ({why}): {', '.join(refs)}")
     if observed.cluster is not None:
         from kfws.plan.spawner import plan_spawner
 

@@ -23,7 +23,11 @@ def render_drift(report: DriftReport, fmt: str) -> str:
 
 def _summary(report: DriftReport) -> str:
     n = len(report.findings)
-    return f"Drift: {n} finding{'s' if n != 1 else ''}." if n else "No drift."
+    text = f"Drift: {n} finding{'s' if n != 1 else ''}." if n else "No drift."
+    u = len(report.unchecked)
+    if u:
+        text += f" {u} image{'s' if u != 1 else ''} not checked."
+    return text
 
 
 def _text(report: DriftReport) -> str:
@@ -31,6 +35,9 @@ def _text(report: DriftReport) -> str:
     for check, findings in report.by_check():
         lines.append(f"{'FAIL' if findings else 'ok  '} {check}")
         lines.extend(f"       {f.kind.value}: {f.subject}: {f.message}" for f in findings)
+    if report.unchecked:
+        lines.append("skip images not checked (not counted as drift unless --strict)")
+        lines.extend(f"       {f.subject}: {f.message}" for f in report.unchecked)
     lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
@@ -58,6 +65,7 @@ def _json(report: DriftReport) -> str:
             for f in report.findings
         ],
         "checks": [{"name": name, "passed": not findings} for name, findings in report.by_check()],
+        "unchecked": [{"subject": f.subject, "message": f.message} for f in report.unchecked],
     }
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
 

@@ -79,7 +79,7 @@ def test_replaced_configmap_is_reported_as_a_redeploy() -> None:
     [
         ({"r/a:1": None, "r/b:1": "sha256:bbb"}, {}, [DriftKind.DANGLING]),
         ({"r/a:1": "sha256:zzz", "r/b:1": "sha256:bbb"}, {}, [DriftKind.MOVED]),
-        ({"r/a:1": "sha256:aaa"}, {"r/b:1": "401"}, [DriftKind.UNCHECKED]),
+        ({"r/a:1": "sha256:aaa"}, {"r/b:1": "401"}, []),  # unchecked is not drift ...
         ({"r/a@sha256:aaa": "sha256:aaa"}, {}, []),
     ],
 )
@@ -87,6 +87,19 @@ def test_images(
     digests: dict[str, str | None], errors: dict[str, str], expected: list[DriftKind]
 ) -> None:
     assert kinds(NO_CHANGES, observed(option_digests=digests, option_errors=errors)) == expected
+
+
+def test_unchecked_images_are_reported_apart_and_are_drift_only_when_strict() -> None:
+    obs = observed(option_digests={"r/a:1": "sha256:aaa"}, option_errors={"ghcr.io/x:1": "dns"})
+    report = find_drift(NO_CHANGES, obs)
+    assert not report.drifted
+    assert [(f.kind, f.subject) for f in report.unchecked] == [(DriftKind.UNCHECKED, "ghcr.io/x:1")]
+    text = render_drift(report, "text")
+    assert "No drift. 1 image not checked." in text and "ghcr.io/x:1: not checked: dns" in text
+    assert json.loads(render_drift(report, "json"))["unchecked"][0]["subject"] == "ghcr.io/x:1"
+    strict = find_drift(NO_CHANGES, obs, strict=True)  # ... unless asked
+    assert strict.drifted and [f.kind for f in strict.findings] == [DriftKind.UNCHECKED]
+    assert strict.unchecked == ()
 
 
 def test_pods_older_than_the_apply_were_not_reloaded_unless_restart_is_none() -> None:

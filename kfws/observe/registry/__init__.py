@@ -8,7 +8,8 @@ Nothing else in kfws talks HTTP to registries. Three questions only (`RegistryCl
   Never "missing": taking an error for a missing image rebuilds and re-pushes everything.
 - `image_labels(repo, ref, platform)`: the `config.Labels` of an image (from an index, the
   manifest for the platform, linux/amd64 by default).
-- `resolve_many(items, parallelism)`: `resolve` for many at bounded concurrency.
+- `resolve_many(items, parallelism)`: `resolve` for many at bounded concurrency, the first
+  failure raised; `resolve_each` the same with each item's failure as its own answer.
 
 Transport: `https://` verified against the system's CAs, or the registry's `caFile`
 (RegistryOptions.ca_file) when the workspace gives one. Plain `http://` only when the workspace

@@ -142,6 +142,27 @@ class RegistryClient:
                 raise
         return {item: results[item] for item in unique}
 
+    def resolve_each(
+        self, items: Sequence[tuple[str, str]], parallelism: int = 8
+    ) -> dict[tuple[str, str], ManifestInfo | RegistryError | None]:
+        """resolve() for each item at bounded concurrency, where one item's failure is its own
+        answer (an unreachable registry must not stop the lookups in the others)."""
+        unique = list(dict.fromkeys(items))
+
+        def one(item: tuple[str, str]) -> ManifestInfo | RegistryError | None:
+            try:
+                return self.resolve(*item)
+            except RegistryError as e:
+                return e
+
+        if parallelism <= 1 or len(unique) <= 1:
+            return {item: one(item) for item in unique}
+        self._transport.ensure_pool(parallelism)
+        with ThreadPoolExecutor(
+            max_workers=min(parallelism, len(unique)), thread_name_prefix="kfws-registry"
+        ) as pool:
+            return dict(zip(unique, pool.map(one, unique), strict=True))
+
     # ---- manifests ---------------------------------------------------------------------------
 
     def _resolve(

@@ -1,0 +1,65 @@
+"""observe.check_externals: which external images are looked up, and how a skip is recorded.
+Nothing here reaches a registry: skipped images must not, and an unparsable one can't."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from kfws.observe.model import ExternalImageState
+from kfws.observe.observe import check_externals
+from kfws.observe.registry import RegistryClient
+from kfws.plan.build import make_plan
+from kfws.spec.model import RegistryOptions
+from tests.unit.factories import observed, spec
+
+GHCR = "ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:v1.10.0"
+QUAY = "quay.io/team/nb:1"
+
+
+class NoNetwork(RegistryClient):
+    """A real client that fails the test if it is asked anything."""
+
+    def resolve(self, repository: str, reference: str) -> None:
+        raise AssertionError(f"looked up {repository}:{reference}")
+
+
+def test_offline_looks_up_nothing_and_says_why() -> None:
+    s = spec()
+    states = check_externals(
+        s, [GHCR, QUAY], NoNetwork(s.registry_options), parallelism=4, offline=True
+    )
+    assert states == {
+        GHCR: ExternalImageState(GHCR, None, skipped="--offline"),
+        QUAY: ExternalImageState(QUAY, None, skipped="--offline"),
+    }
+
+
+def test_a_registry_marked_check_false_is_not_asked() -> None:
+    s = spec()
+    s = dataclasses.replace(
+        s, registries={**s.registries, "ghcr.io": RegistryOptions("ghcr.io", check=False)}
+    )
+    states = check_externals(s, [GHCR], NoNetwork(s.registry_options), parallelism=4, offline=False)
+    assert states[GHCR].skipped == "registry ghcr.io has check: false"
+
+
+def test_an_unparsable_reference_is_unchecked_not_a_crash() -> None:
+    s = spec()
+    states = check_externals(
+        s, ["Bad Ref!"], NoNetwork(s.registry_options), parallelism=4, offline=False
+    )
+    assert states["Bad Ref!"].error and states["Bad Ref!"].digest is None
+
+
+def test_the_plan_says_which_options_were_not_looked_up() -> None:
+    obs = dataclasses.replace(
+        observed(),
+        externals={
+            GHCR: ExternalImageState(GHCR, None, skipped="--offline"),
+            QUAY: ExternalImageState(QUAY, None, skipped="--offline"),
+        },
+    )
+    plan = make_plan(spec(), obs, spec_path="workspace.yaml")
+    assert plan.warnings == (
+        f"2 spawner options not looked up in the registry (--offline): {GHCR}, {QUAY}",
+    )
