@@ -46,7 +46,7 @@ def test_unreachable_images_are_unchecked_not_drift(tmp_path: Path, env: dict[st
     nightly = run_kfws("drift", cwd=tmp_path, env=env)
     assert nightly.code == 0, nightly.text
     assert "No drift. 2 images not checked." in nightly.out
-    assert f"{SCIPY}: not checked: the host name does not resolve" in nightly.out
+    assert f"{SCIPY}: not checked: the host name ghcr.io does not resolve" in nightly.out
 
     # --strict: not being able to check them is drift
     strict = run_kfws("drift", "--strict", "--format", "json", cwd=tmp_path, env=env)

@@ -148,7 +148,7 @@ def connection_error(
     reason = connection_reason(e)
     if is_dns_failure(e):
         return RegistryError(
-            f"the host name does not resolve from here, so {what} cannot be checked",
+            f"the host name {reg.host} does not resolve from here (for {what})",
             where=f"registry {reg.host}",
             hint=f"check the spelling of {reg.host} and this machine's DNS; if this machine cannot "
             f"reach that registry, mark it `check: false` under registry.registries in "
