@@ -362,7 +362,12 @@ def record_for(added: object, text: str) -> dict[str, list[str]] | None:
             if ref in group.options:
                 kept.append(ref)
                 continue
-            same = [o for o in group.options if repository(o) == repository(str(ref))]
+            pinned = "@" in str(ref)  # a digest placeholder matches only a digest
+            same = [
+                o
+                for o in group.options
+                if repository(o) == repository(str(ref)) and ("@" in o) == pinned
+            ]
             if len(same) == 1 and same[0] not in kept:
                 kept.append(same[0])
         record[str(key)] = kept

@@ -207,3 +207,12 @@ from tests.unit.test_spawner_yaml import configs  # noqa: E402
 def test_property_import_then_plan_is_no_change(tmp_path: Path, text: str) -> None:
     spec, _ = imported(tmp_path, text, None)
     assert plan_spawner(spec, {}, cluster(text)).changes == []
+
+
+def test_adding_an_image_to_an_imported_file_validates(tmp_path: Path) -> None:
+    """The file import writes has what an image added next needs (registry.default)."""
+    _, text = imported(tmp_path, CONFIGS["kf1.10 seed"])
+    path = tmp_path / "workspace.yaml"
+    path.write_text(text + "images:\n  - name: team-tools\n    build: {context: images/tools}\n")
+    spec = load_spec(path)
+    assert spec.images[0].repository == "registry.example.com/team/team-tools"

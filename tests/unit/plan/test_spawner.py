@@ -548,3 +548,27 @@ def test_property_plans_converge_and_merge_keeps_others(
             config_annotations={ANN_ADDED: json.dumps(update.details["kfwsAdded"])},
         )
         assert plan_spawner(ws, {}, state).changes == []  # applied: nothing left to do
+
+
+PINNED = "reg.example.com/team/jupyter-sudo@sha256:" + "9" * 64
+
+
+@pytest.mark.parametrize(
+    ("added", "expected"),
+    [
+        (None, None),  # a rollback carries no record: the old one is kept
+        ("x", None),
+        ({"image": [SUDO]}, {"image": [SUDO]}),
+        # pin: digest of an image built in the same apply: the text has the real digest
+        ({"image": [f"reg.example.com/team/jupyter-sudo@{PENDING_DIGEST}"]}, {"image": [PINNED]}),
+        ({"image": ["gone.example.com/x:1"]}, {"image": []}),
+        ({"image": [SUDO], "imageGroupTwo": [SUDO]}, {"image": [SUDO]}),  # no such live group
+    ],
+)
+def test_the_record_apply_writes_comes_from_the_written_text(
+    added: object, expected: object
+) -> None:
+    from kfws.plan.spawner import record_for
+
+    text = f"spawnerFormDefaults:\n  image:\n    options:\n      - {SUDO}\n      - {PINNED}\n"
+    assert record_for(added, text) == expected
