@@ -204,3 +204,47 @@ def test_import_then_plan_shows_no_change(
     ws = load_spec(out)
     assert ws.cluster.namespace == ns
     assert plan(ws) == []
+
+
+def test_merge_with_pin_digest_replaces_the_image_kfws_rebuilt(tmp_path: Path) -> None:
+    """End to end from the CLI: kfws builds an image and offers it pinned by digest (merge);
+    the record holds the pushed digest, not the placeholder, so when the image's content
+    changes the old digest is replaced in place and nothing else is touched."""
+    from tests.env.kfws_cli import unique, write_workspace
+
+    registry = need_env("KFWS_TEST_REGISTRY")
+    prefix = unique("merge-pin")
+    doc = {
+        "apiVersion": "kfws/v1alpha1",
+        "kind": "Workspace",
+        "registry": {
+            "default": f"{registry}/{prefix}",
+            "registries": {registry: {"insecure": True}},
+        },
+        "cluster": {"namespace": k8s.namespace(), "restart": "none"},
+        "build": {"network": "host"},  # the local dockerd has no bridge network
+        "images": [{"name": "nb", "from": need_env("KFWS_TEST_BASE_IMAGE"), "env": {"V": "1"}}],
+        "spawner": {"image": {"options": ["nb"], "mode": "merge", "pin": "digest"}},
+    }
+    # only managed options: no registry but the local one is asked about anything
+    env = {"KUBECONFIG": need_env("KFWS_TEST_KUBECONFIG_RESTRICTED")}
+    k8s.reseed()
+    try:
+        stock = options(k8s.pristine_config())
+        for value in ("1", "2"):
+            doc["images"][0]["env"] = {"V": value}  # type: ignore[index]
+            write_workspace(tmp_path, doc)
+            result = run_kfws("apply", "--auto-approve", cwd=tmp_path, env=env)
+            assert result.code == 0, result.text
+            admin = k8s.admin_client()
+            _, cm = config_map(admin, k8s.namespace())
+            live = options(cm.data[k8s.CONFIG_KEY])
+            (ours,) = [o for o in live if o not in stock]
+            assert live == (*stock, ours)  # the stock options stay, the old digest is gone
+            assert ours.startswith(f"{registry}/{prefix}/nb@sha256:")
+            assert "known-after-apply" not in ours
+            assert json.loads(cm.metadata.annotations[ANN_ADDED]) == {"image": [ours]}
+            plan = run_kfws("plan", "--detailed-exitcode", cwd=tmp_path, env=env)
+            assert plan.code == 0, plan.text  # applied: nothing left to do
+    finally:
+        k8s.reseed()
