@@ -20,7 +20,10 @@ class KfwsError(Exception):
         self.hint = hint
 
     def render(self) -> str:
-        head = f"{self.where}: {self.message}" if self.where else self.message
+        head = self.message
+        # a message that already names its subject (`registry X requires…`) isn't prefixed again
+        if self.where and self.where not in self.message.split("\n", 1)[0]:
+            head = f"{self.where}: {self.message}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
 

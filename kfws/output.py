@@ -1,11 +1,17 @@
 """The one writer to the terminal. Everything the CLI prints goes through here so tests can
-capture it and colour is decided in one place (only on a terminal, never with NO_COLOR)."""
+capture it and colour is decided in one place (only on a terminal, never with NO_COLOR).
+
+Text is neutralised here (kfws.sanitize.terminal: no escape sequences, no bidi overrides from a
+registry error body or a ConfigMap) unless the caller passes `raw=True`, which only the
+renderers' output does: they sanitise each outside field themselves and add colour after."""
 
 from __future__ import annotations
 
 import os
 import sys
 from typing import TextIO
+
+from kfws.sanitize import terminal
 
 _COLOURS = {"red": "31", "green": "32", "yellow": "33", "cyan": "36", "bold": "1", "dim": "2"}
 
@@ -24,24 +30,25 @@ def paint(text: str, colour: str, *, enabled: bool) -> str:
     return f"\033[{_COLOURS[colour]}m{text}\033[0m"
 
 
-def out(text: str = "", *, end: str = "\n") -> None:
-    sys.stdout.write(text + end)
+def out(text: str = "", *, end: str = "\n", raw: bool = False) -> None:
+    sys.stdout.write((text if raw else terminal(text)) + end)
     sys.stdout.flush()
 
 
-def err(text: str = "", *, end: str = "\n") -> None:
-    sys.stderr.write(text + end)
+def err(text: str = "", *, end: str = "\n", raw: bool = False) -> None:
+    sys.stderr.write((text if raw else terminal(text)) + end)
     sys.stderr.flush()
 
 
 def warn(text: str) -> None:
-    err(paint("warning: ", "yellow", enabled=use_colour(sys.stderr)) + text)
+    err(paint("warning: ", "yellow", enabled=use_colour(sys.stderr)) + terminal(text), raw=True)
 
 
 def error(text: str) -> None:
-    err(paint("error: ", "red", enabled=use_colour(sys.stderr)) + text)
+    err(paint("error: ", "red", enabled=use_colour(sys.stderr)) + terminal(text), raw=True)
 
 
 def progress(text: str) -> None:
-    """Progress of long steps (builds, pushes, rollouts): on stderr, so stdout stays parseable."""
-    err(paint(text, "dim", enabled=use_colour(sys.stderr)))
+    """Progress of long steps (builds, pushes, rollouts): on stderr, so stdout stays parseable.
+    Build output passes through here too: its colour codes are dropped, not replayed."""
+    err(paint(terminal(text), "dim", enabled=use_colour(sys.stderr)), raw=True)

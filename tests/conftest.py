@@ -4,7 +4,9 @@ a suite that silently skips its real-component tests proves nothing."""
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -23,3 +25,14 @@ def need_env(name: str) -> str:
     if not value:
         pytest.fail(f"{name} is not set: run `make env-up` and `source .kfws-env/env.sh`")
     return value
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """For tests that run kfws.cli in-process: it configures the root logger; put it back."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    logging.captureWarnings(False)

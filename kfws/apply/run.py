@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kfws.errors import ApplyError, KfwsError, PlanError, StalePlanError
+from kfws.errors import ApplyError, KfwsError, StalePlanError
 from kfws.observe.model import Observed
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind, Plan
 from kfws.spec.model import Spec
@@ -28,33 +28,22 @@ class ApplyReport:
         return f"Apply complete: {len(self.built)} built, {len(self.pushed)} pushed, {cluster}."
 
 
-def stale_entries(plan: Plan, fresh: Plan) -> list[str]:
-    now = {o.key: o.value for o in fresh.fingerprint}
-    lines = []
-    for o in plan.fingerprint:
-        if now.get(o.key, "<not observed>") != o.value:
-            lines.append(
-                f"{o.key}: planned {o.value or 'absent'}, now {now.get(o.key) or 'absent'}"
-            )
-    return lines
-
-
 def check_fresh(spec: Spec, plan: Plan, observed: Observed) -> None:
+    """The last guard before any write: `plan` must be exactly what kfws plans now (the CLI
+    compares a saved plan first and passes the fresh one; this holds for any other caller)."""
     from kfws.plan.build import make_plan
+    from kfws.plan.compare import compare_plans, last_writer
 
-    if plan.spec_digest != spec.digest:
-        raise PlanError(
-            f"the workspace file changed since the plan was made ({plan.spec_digest[:19]}…, "
-            f"now {spec.digest[:19]}…); nothing was touched",
-            where=str(spec.path),
-            hint="run `kfws plan --out` again and review the new plan",
-        )
-    stale = stale_entries(plan, make_plan(spec, observed, spec_path=plan.spec_path))
-    if stale:
+    fresh = make_plan(spec, observed, spec_path=plan.spec_path)
+    writer = last_writer(observed.cluster.config_managers) if observed.cluster else None
+    comparison = compare_plans(
+        plan, fresh, declared_images={i.name for i in spec.images}, config_writer=writer
+    )
+    if not comparison.identical:
         raise StalePlanError(
-            "saved plan is stale: what it was computed from has changed; nothing was touched\n  "
-            + "\n  ".join(stale),
-            where=plan.spec_path,
+            f"{comparison.headline()}; nothing was touched\n  - "
+            + "\n  - ".join(comparison.lines()),
+            where=str(spec.path),
             hint="run `kfws plan --out` again and review the new plan",
         )
 

@@ -1,7 +1,8 @@
 """kfws apply [PLAN]: build and push what is missing, then update the spawner and reload.
 
-With a saved plan: execute exactly that plan, refusing it if anything it depends on moved.
-Without: plan, show the plan, and ask (or --auto-approve; without a terminal it refuses)."""
+With a saved plan: plan afresh and go on only if the saved plan is exactly the fresh one (the
+file is never trusted; kfws.plan.compare). Without: plan, show the plan, and ask (or
+--auto-approve; without a terminal it refuses)."""
 
 from __future__ import annotations
 
@@ -11,17 +12,29 @@ from pathlib import Path
 from typing import Any
 
 from kfws import output
-from kfws.commands.common import add_file_arg, add_target_args, add_write_args, load
+from kfws.commands.common import DEFAULT_WORKSPACE, add_target_args, add_write_args, load
 from kfws.errors import KfwsError
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
-        "apply", help="build, push and update the spawner (a saved plan, or plan now)"
+        "apply",
+        help="build, push and update the spawner (a saved plan, or plan now)",
+        description=(
+            "Build and push the missing images, then update the spawner config and reload the "
+            "web app.\n\nWith PLAN (saved by `kfws plan --out`): kfws plans again from the "
+            "workspace file and a fresh look at the registry and the cluster, and applies only "
+            "if the saved plan is exactly that fresh plan; otherwise it refuses, naming what "
+            "differs, and touches nothing. Without PLAN: it plans, shows the plan and asks."
+        ),
     )
     p.add_argument("plan", nargs="?", help="a plan saved by `kfws plan --out`")
-    add_file_arg(p)
-    add_target_args(p)
+    p.add_argument(
+        "-f",
+        "--file",
+        help=f"the workspace file (default: the one a saved plan names, else {DEFAULT_WORKSPACE})",
+    )
+    add_target_args(p, parallel="registry lookups, builds and pushes at once")
     p.add_argument("--auto-approve", action="store_true", help="don't ask before applying")
     add_write_args(p)
     p.add_argument("--log-dir", help="where build logs go (default: ~/.local/state/kfws/logs)")
@@ -34,25 +47,26 @@ def run(args: argparse.Namespace) -> int:
     from kfws.observe.observe import observe
     from kfws.observe.registry import RegistryClient
     from kfws.plan.build import make_plan
-    from kfws.plan.planfile import read_plan
     from kfws.render.text import render_text
 
     colour = output.use_colour(sys.stdout)
     if args.plan:
-        plan = read_plan(Path(args.plan))
-        spec = load(args.file if args.file != "workspace.yaml" else plan.spec_path)
-        registry = RegistryClient(spec.registry_options)
-        observed = observe(
-            spec, parallelism=args.parallelism, context=args.context, registry=registry
-        )
+        from kfws.commands.saved import refuse, replan
+
+        again = replan(args)
+        if not again.comparison.identical or again.fresh is None:
+            raise refuse(args.plan, again.comparison)
+        assert again.observed is not None and again.registry is not None  # with `fresh`
+        # the fresh plan, identical to the reviewed one, is what runs: nothing from the file
+        spec, observed, registry, plan = again.spec, again.observed, again.registry, again.fresh
     else:
-        spec = load(args.file)
+        spec = load(args.file or DEFAULT_WORKSPACE, namespace=args.namespace)
         registry = RegistryClient(spec.registry_options)
         observed = observe(
             spec, parallelism=args.parallelism, context=args.context, registry=registry
         )
-        plan = make_plan(spec, observed, spec_path=args.file)
-        output.out(render_text(plan, colour=colour), end="")
+        plan = make_plan(spec, observed, spec_path=args.file or DEFAULT_WORKSPACE)
+        output.out(render_text(plan, colour=colour), end="", raw=True)
         if not plan.has_changes:
             return 0
         if not args.auto_approve:

@@ -19,16 +19,41 @@ def add_file_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_target_args(parser: argparse.ArgumentParser) -> None:
+def add_target_args(
+    parser: argparse.ArgumentParser, *, parallel: str = "registry lookups at once"
+) -> None:
+    """--context, --namespace and --parallelism; `parallel` says what runs in parallel in this
+    command (only apply builds and pushes)."""
     parser.add_argument(
         "--context", help="kubeconfig context (default: the workspace's, else current)"
     )
     parser.add_argument(
-        "--parallelism",
-        type=int,
-        default=int(os.environ.get("KFWS_PARALLELISM", "8")),
-        help="registry lookups, builds and pushes at once (default: %(default)s)",
+        "--namespace",
+        help="the Kubeflow namespace, instead of the workspace's cluster.namespace",
     )
+    parser.add_argument(
+        "--parallelism",
+        type=_positive_int,
+        default=_default_parallelism(),
+        help=f"{parallel} (default: %(default)s; $KFWS_PARALLELISM sets it)",
+    )
+
+
+def _default_parallelism() -> int:
+    try:
+        return _positive_int(os.environ.get("KFWS_PARALLELISM", "8"))
+    except argparse.ArgumentTypeError:
+        return 8  # a bad environment value must not crash --help; the flag still checks
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= value <= 256:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 256, not {value}")
+    return value
 
 
 def add_offline_arg(parser: argparse.ArgumentParser) -> None:
@@ -61,7 +86,15 @@ def add_format_arg(parser: argparse.ArgumentParser, choices: tuple[str, ...]) ->
     )
 
 
-def load(path: str) -> Spec:
+def load(path: str | Path, *, namespace: str | None = None) -> Spec:
+    """The workspace file, with `--namespace` (if given) in place of its cluster.namespace."""
+    import dataclasses
+
     from kfws.spec.load import load_spec
 
-    return load_spec(Path(path))
+    spec = load_spec(Path(path))
+    if namespace:
+        spec = dataclasses.replace(
+            spec, cluster=dataclasses.replace(spec.cluster, namespace=namespace)
+        )
+    return spec

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from kfws.plan.build import make_plan
     from kfws.render.drift import render_drift
 
-    spec = load(args.file)
+    spec = load(args.file, namespace=args.namespace)
     registry = RegistryClient(spec.registry_options)
     observed = observe(
         spec,
@@ -62,5 +62,5 @@ def run(args: argparse.Namespace) -> int:
             offline=args.offline,
         )
     report = find_drift(plan, extra, strict=args.strict)
-    output.out(render_drift(report, args.format), end="")
+    output.out(render_drift(report, args.format), end="", raw=True)
     return EXIT_DRIFT if report.drifted else 0

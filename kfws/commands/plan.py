@@ -20,7 +20,16 @@ EXIT_CHANGES = 2
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("plan", help="show what apply would change (reads only)")
+    p = sub.add_parser(
+        "plan",
+        help="show what apply would change (reads only)",
+        description=(
+            "Show what `kfws apply` would change: images to build, rebuild or push, and the "
+            "spawner config edit with its diff. Reads only. --out saves the plan as JSON for "
+            "review; `kfws apply PLAN` later applies it only if it still is exactly what kfws "
+            "would plan then."
+        ),
+    )
     add_file_arg(p)
     add_target_args(p)
     add_format_arg(p, ("text", "markdown", "json"))
@@ -39,7 +48,7 @@ def make(args: argparse.Namespace) -> Any:
     from kfws.observe.observe import observe
     from kfws.plan.build import make_plan
 
-    spec = load(args.file)
+    spec = load(args.file, namespace=args.namespace)
     observed = observe(
         spec,
         parallelism=args.parallelism,
@@ -56,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     _, _, plan = make(args)
     if args.out:
         write_plan(plan, Path(args.out))
-    output.out(render(plan, args.format, colour=output.use_colour(sys.stdout)), end="")
+    output.out(render(plan, args.format, colour=output.use_colour(sys.stdout)), end="", raw=True)
     if args.out:
         output.err(f"Saved the plan to {args.out}; apply it with `kfws apply {args.out}`.")
     return EXIT_CHANGES if args.detailed_exitcode and plan.has_changes else 0

@@ -292,4 +292,14 @@ def observe_cluster(cluster_spec: ClusterSpec, *, context: str | None) -> Cluste
         config_annotations=dict(cm.metadata.annotations or {}),
         gitops_owner=detect_gitops([_meta("ConfigMap", cm), _meta("Deployment", dep)]),
         deployment_selector=selector,
+        config_managers=tuple(
+            (str(m.manager), str(m.operation), _rfc3339(m.time))
+            for m in cm.metadata.managed_fields or []
+        ),
     )
+
+
+def _rfc3339(t: Any) -> str | None:
+    if t is None:
+        return None
+    return str(t.strftime("%Y-%m-%dT%H:%M:%SZ") if hasattr(t, "strftime") else t)

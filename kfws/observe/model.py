@@ -54,6 +54,8 @@ class ClusterState:
     config_annotations: Mapping[str, str] = field(default_factory=dict)
     gitops_owner: str | None = None  # "Argo CD (app foo)" / "Flux kustomize-controller" / None
     deployment_selector: Mapping[str, str] = field(default_factory=dict)  # its matchLabels
+    # the ConfigMap's managedFields: (manager, operation, time) - who wrote it, to name them
+    config_managers: tuple[tuple[str, str, str | None], ...] = ()
 
 
 @dataclass(frozen=True)

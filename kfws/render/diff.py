@@ -13,11 +13,19 @@ def spawner_diff(change: Change, *, context: int = 3) -> list[str]:
     key = str(change.details.get("key", "spawner_ui_config.yaml"))
     return list(
         difflib.unified_diff(
-            before.splitlines(),
-            after.splitlines(),
+            _lines(before),
+            _lines(after),
             fromfile=f"a/{key}",
             tofile=f"b/{key}",
             n=context,
             lineterm="",
         )
     )
+
+
+def _lines(text: str) -> list[str]:
+    """Lines split on "\\n" only. str.splitlines also breaks on \\r, \\x85, \\u2028..., which
+    would hide those characters as line breaks; this way they stay in their line and the
+    renderers show them escaped, so a reviewer sees them."""
+    lines = text.split("\n")
+    return lines[:-1] if lines and lines[-1] == "" else lines

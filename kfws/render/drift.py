@@ -7,6 +7,7 @@ import json
 from xml.etree import ElementTree as ET
 
 from kfws.drift import DriftReport
+from kfws.sanitize import json_text, md_code, md_text, one_line
 
 
 def render_drift(report: DriftReport, fmt: str) -> str:
@@ -34,10 +35,14 @@ def _text(report: DriftReport) -> str:
     lines = []
     for check, findings in report.by_check():
         lines.append(f"{'FAIL' if findings else 'ok  '} {check}")
-        lines.extend(f"       {f.kind.value}: {f.subject}: {f.message}" for f in findings)
+        lines.extend(
+            f"       {f.kind.value}: {one_line(f.subject)}: {one_line(f.message)}" for f in findings
+        )
     if report.unchecked:
         lines.append("skip images not checked (not counted as drift unless --strict)")
-        lines.extend(f"       {f.subject}: {f.message}" for f in report.unchecked)
+        lines.extend(
+            f"       {one_line(f.subject)}: {one_line(f.message)}" for f in report.unchecked
+        )
     lines.append("")
     lines.append(_summary(report))
     return "\n".join(lines) + "\n"
@@ -51,7 +56,7 @@ def _markdown(report: DriftReport) -> str:
     if report.findings:
         lines += ["", "| kind | subject | finding |", "|---|---|---|"]
         lines += [
-            f"| {f.kind.value} | `{f.subject}` | {f.message.replace('|', chr(92) + '|')} |"
+            f"| {f.kind.value} | {md_code(f.subject, in_table=True)} | {md_text(f.message)} |"
             for f in report.findings
         ]
     return "\n".join(lines) + "\n"
@@ -67,7 +72,7 @@ def _json(report: DriftReport) -> str:
         "checks": [{"name": name, "passed": not findings} for name, findings in report.by_check()],
         "unchecked": [{"subject": f.subject, "message": f.message} for f in report.unchecked],
     }
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+    return json_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"
 
 
 def _junit(report: DriftReport) -> str:
@@ -82,7 +87,10 @@ def _junit(report: DriftReport) -> str:
             failure = ET.SubElement(
                 case, "failure", message=f"{len(findings)} finding(s)", type="drift"
             )
-            failure.text = "\n".join(f"{f.kind.value}: {f.subject}: {f.message}" for f in findings)
+            # one_line: XML 1.0 can't hold most control characters at all
+            failure.text = "\n".join(
+                f"{f.kind.value}: {one_line(f.subject)}: {one_line(f.message)}" for f in findings
+            )
     suites = ET.Element("testsuites")
     suites.append(suite)
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"

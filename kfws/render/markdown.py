@@ -1,12 +1,17 @@
 """Plan -> Markdown for a pull-request comment (pure): a summary table, then each change in a
-collapsible block with a fenced diff. Long diffs are capped so the comment stays postable."""
+collapsible block with a fenced diff. Long diffs are capped so the comment stays postable.
+
+Every field can hold outside text (a ConfigMap's lines, a saved plan's strings): it goes through
+kfws.sanitize (md_text, md_code, md_fence, html_text), so none can open raw HTML, a link or a
+mention trap, or close its code span or fence early."""
 
 from __future__ import annotations
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
-from kfws.render.spawner import md_code, spawner_brief, spawner_list
+from kfws.render.spawner import spawner_brief, spawner_list
 from kfws.render.text import summary_line
+from kfws.sanitize import html_text, md_code, md_fence, md_text
 
 MAX_DIFF_LINES = 200  # GitHub comments top out at 65,536 characters; stay well below
 
@@ -15,22 +20,29 @@ def render_markdown(plan: Plan, *, stale: list[str] | None = None) -> str:
     lines = ["### kfws plan", ""]
     if stale:
         lines.append("> [!WARNING]")
-        lines.append("> This saved plan is **stale**: applying it will be refused.")
-        lines.extend(f"> - `{s}`" for s in stale)
+        lines.append(
+            "> This saved plan **does not match a fresh plan**: applying it will be refused."
+        )
+        lines.extend(f"> - {md_text(s)}" for s in stale)
         lines.append("")
     lines.append(f"**{summary_line(plan)}**")
     lines.append("")
     for warning in plan.warnings:
-        lines.append(f"- :warning: {_escape(warning)}")
+        lines.append(f"- :warning: {md_text(warning)}")
     if plan.warnings:
         lines.append("")
     if plan.changes:
         lines += ["| action | target | reason |", "|---|---|---|"]
-        lines += [f"| {c.kind.value} | `{c.target}` | {_escape(_cell(c))} |" for c in plan.changes]
+        lines += [
+            f"| {c.kind.value} | {md_code(c.target, in_table=True)} | {md_text(_cell(c))} |"
+            for c in plan.changes
+        ]
         lines.append("")
     for change in plan.changes:
         lines.extend(_details(change))
-    lines.append(f"<sub>workspace `{plan.spec_path}` {plan.spec_digest[:19]}…</sub>")
+    lines.append(
+        f"<sub>workspace {md_code(plan.spec_path)} {md_text(plan.spec_digest[:19])}…</sub>"
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -40,7 +52,7 @@ def _cell(change: Change) -> str:
 
 
 def _spawner_list(change: Change) -> list[str]:
-    listed = spawner_list(change, md_code)
+    listed = spawner_list(change, md_code, md_text)
     if not listed:
         return []
     lines = [f"**Spawner** {md_code(change.target)}:", ""]
@@ -58,27 +70,23 @@ def _details(change: Change) -> list[str]:
         case ChangeKind.UPDATE_SPAWNER:
             diff = spawner_diff(change)
             shown = diff[:MAX_DIFF_LINES]
-            body = ["```diff", *shown, "```"]
+            body = md_fence(shown, "diff")
             if len(diff) > len(shown):
                 body.append(
                     f"_{len(diff) - len(shown)} more diff lines not shown; "
                     "run `kfws show` on the saved plan for all of them._"
                 )
         case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
-            body = [f"inputs `{change.details.get('input_digest', '')}`"]
+            body = [f"inputs {md_code(str(change.details.get('input_digest', '')))}"]
         case ChangeKind.RESTART_WEBAPP:
-            body = [f"mode `{change.details.get('mode', 'rollout')}`"]
+            body = [f"mode {md_code(str(change.details.get('mode', 'rollout')))}"]
     listed = _spawner_list(change) if change.kind is ChangeKind.UPDATE_SPAWNER else []
     return [
         *listed,
-        f"<details><summary>{change.kind.value} <code>{change.target}</code></summary>",
+        f"<details><summary>{change.kind.value} <code>{html_text(change.target)}</code></summary>",
         "",
         *body,
         "",
         "</details>",
         "",
     ]
-
-
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")

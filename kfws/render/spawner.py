@@ -108,9 +108,12 @@ def spawner_brief(change: Change) -> str:
     return "; ".join(parts)
 
 
-def spawner_list(change: Change, code: Callable[[str], str]) -> list[tuple[str, list[str], bool]]:
+def spawner_list(
+    change: Change, code: Callable[[str], str], text: Callable[[str], str]
+) -> list[tuple[str, list[str], bool]]:
     """[(group or flag, lines, is a group)]: each line one item, references passed through
-    `code` (the caller's quoting: plain for a terminal, a code span for Markdown)."""
+    `code` and notes through `text` (the caller's quoting and escaping: kfws.sanitize's
+    one_line for a terminal, md_code / md_text for Markdown)."""
     items = spawner_items(change)
     if items is None:
         return []
@@ -118,7 +121,7 @@ def spawner_list(change: Change, code: Callable[[str], str]) -> list[tuple[str, 
     for name, its in items:
         lines: list[str] = []
         for verb, first, second, note in its:
-            tail = f" ({note})" if note else ""
+            tail = f" ({text(note)})" if note else ""
             match verb:
                 case "replace":
                     lines.append(f"replace {code(first)} -> {code(second or '')}{tail}")
@@ -134,17 +137,3 @@ def spawner_list(change: Change, code: Callable[[str], str]) -> list[tuple[str, 
                     lines.append(f"{code(first)} -> {code(second or '')}{tail}")
         out.append((name, lines, not (its and its[0][0] == "set")))
     return out
-
-
-def md_code(text: str) -> str:
-    """A Markdown code span that holds `text` whatever it contains: control characters shown
-    as escapes, a fence longer than any backtick run inside, HTML-special characters inert
-    (inside a code span they are)."""
-    clean = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-    longest = run = 0
-    for c in clean:
-        run = run + 1 if c == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * (longest + 1)
-    pad = " " if clean.startswith("`") or clean.endswith("`") else ""
-    return f"{fence}{pad}{clean}{pad}{fence}"

@@ -1,5 +1,8 @@
 """Plan -> text for a terminal (pure). Terraform-like: a summary line, one line per change with
-its reason, and the unified diff of the spawner YAML as it will be written."""
+its reason, and the unified diff of the spawner YAML as it will be written.
+
+Every field can hold outside text (a ConfigMap's lines, a saved plan's strings): each passes
+through kfws.sanitize.one_line before colour is added, so none can drive the terminal."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from kfws.output import paint
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
 from kfws.render.spawner import spawner_brief, spawner_list
+from kfws.sanitize import one_line
 
 _SYMBOL = {
     ChangeKind.BUILD_IMAGE: ("+", "green"),
@@ -37,15 +41,16 @@ def render_text(plan: Plan, *, colour: bool = False, stale: list[str] | None = N
     if stale:
         lines.append(
             paint(
-                "WARNING: this saved plan is stale; applying it will be refused:",
+                "WARNING: this saved plan does not match a fresh plan; applying it will be "
+                "refused:",
                 "red",
                 enabled=colour,
             )
         )
-        lines.extend(f"  {s}" for s in stale)
+        lines.extend(f"  {one_line(s)}" for s in stale)
         lines.append("")
     for warning in plan.warnings:
-        lines.append(paint("warning: ", "yellow", enabled=colour) + warning)
+        lines.append(paint("warning: ", "yellow", enabled=colour) + one_line(warning))
     if plan.warnings:
         lines.append("")
     for change in plan.changes:
@@ -58,14 +63,15 @@ def render_text(plan: Plan, *, colour: bool = False, stale: list[str] | None = N
 
 def _change_lines(change: Change, colour: bool) -> list[str]:
     symbol, hue = _SYMBOL[change.kind]
-    head = f"  {paint(symbol, hue, enabled=colour)} {change.kind.value:<15} {change.target}"
+    target = one_line(change.target)
+    head = f"  {paint(symbol, hue, enabled=colour)} {change.kind.value:<15} {target}"
     reason = spawner_brief(change) if change.kind is ChangeKind.UPDATE_SPAWNER else change.reason
-    lines = [head, f"      {paint(reason, 'dim', enabled=colour)}"]
+    lines = [head, f"      {paint(one_line(reason), 'dim', enabled=colour)}"]
     match change.kind:
         case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
-            lines.append(f"      inputs {change.details.get('input_digest', '')}")
+            lines.append(f"      inputs {one_line(str(change.details.get('input_digest', '')))}")
         case ChangeKind.UPDATE_SPAWNER:
-            for name, items, is_group in spawner_list(change, str):
+            for name, items, is_group in spawner_list(change, one_line, one_line):
                 if is_group:
                     lines.append(f"      {name}:")
                     lines.extend(f"        {i}" for i in items)
@@ -73,7 +79,7 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
                     lines.extend(f"      {name}: {i}" for i in items)
             for d in spawner_diff(change):
                 hue_d = "green" if d.startswith("+") else "red" if d.startswith("-") else "dim"
-                lines.append("      " + paint(d, hue_d, enabled=colour))
+                lines.append("      " + paint(one_line(d), hue_d, enabled=colour))
         case ChangeKind.RESTART_WEBAPP:
-            lines.append(f"      mode {change.details.get('mode', 'rollout')}")
+            lines.append(f"      mode {one_line(str(change.details.get('mode', 'rollout')))}")
     return lines

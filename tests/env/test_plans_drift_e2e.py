@@ -96,7 +96,9 @@ def test_saved_plan_staleness_apply_and_drift(tmp_path: Path, env: dict[str, str
     _, before = live_config(ns)
     stale = run_kfws("apply", "plan.json", cwd=tmp_path, env=env)
     assert stale.code == 1
-    assert "stale" in stale.err and "configmap:" in stale.err and "nothing was touched" in stale.err
+    assert "stale" in stale.err and "nothing was touched" in stale.err
+    assert "was changed since the plan" in stale.err and "'kubectl-edit'" in stale.err
+    assert "absent" not in stale.err  # the ConfigMap and everything else still exist
     assert live_config(ns)[1] == before  # the cluster is exactly as it was
     assert (
         "build" in run_kfws("plan", "--format", "json", cwd=tmp_path, env=env).out
@@ -104,7 +106,8 @@ def test_saved_plan_staleness_apply_and_drift(tmp_path: Path, env: dict[str, str
 
     # show still renders the stale plan, with the warning on top
     shown = run_kfws("show", "plan.json", cwd=tmp_path, env=env)
-    assert shown.code == 0 and shown.out.startswith("WARNING: this saved plan is stale")
+    assert shown.code == 0
+    assert shown.out.startswith("WARNING: this saved plan does not match a fresh plan")
 
     # re-plan and apply: then nothing is left to do
     assert run_kfws("plan", "--out", "plan.json", cwd=tmp_path, env=env).code == 0

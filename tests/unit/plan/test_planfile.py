@@ -1,99 +1,164 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kfws.errors import PlanError
-from kfws.plan.model import PLAN_FORMAT_VERSION, Change, ChangeKind, Observation, Plan
-from kfws.plan.planfile import plan_to_json, read_plan, write_plan
-
-PLAN = Plan(
-    spec_path="workspace.yaml",
-    spec_digest="sha256:" + "a" * 64,
-    fingerprint=(
-        Observation("inputs:nb", "sha256:" + "1" * 64),
-        Observation("registry:r/nb:t", None),
-    ),
-    changes=(
-        Change(
-            ChangeKind.BUILD_IMAGE,
-            "r/nb:t",
-            "the tag is not in the registry",
-            None,
-            "sha256:1",
-            {"name": "nb", "tag": "t"},
-        ),
-        Change(
-            ChangeKind.UPDATE_SPAWNER,
-            "configmap/kubeflow/cm",
-            "options changed",
-            "a: 1\n",
-            "a: 2\n",
-            {"resourceVersion": "7"},
-        ),
-    ),
-    warnings=("spawner option x:1 does not exist in its registry",),
+from kfws.plan.model import PLAN_FORMAT_VERSION, Plan
+from kfws.plan.planfile import (
+    MAX_DEPTH,
+    MAX_PLAN_BYTES,
+    plan_to_json,
+    read_plan,
+    workspace_path,
+    write_plan,
 )
+from tests.unit.factories import full_plan
+
+PLAN = full_plan()
+
+
+def saved(tmp_path: Path, data: Any = None, *, text: str | None = None) -> Path:
+    path = tmp_path / "plan.json"
+    if text is None:
+        text = json.dumps(data if data is not None else json.loads(plan_to_json(PLAN)))
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def data() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(plan_to_json(PLAN))
+    return loaded
+
+
+def refused(path: Path) -> str:
+    with pytest.raises(PlanError) as e:
+        read_plan(path)
+    assert e.value.where == str(path)
+    return e.value.message
 
 
 def test_round_trip_is_exact(tmp_path: Path) -> None:
+    (tmp_path / "workspace.yaml").write_text("x")
+    plan = Plan(str(tmp_path / "workspace.yaml"), PLAN.spec_digest, PLAN.fingerprint, PLAN.changes)
     path = tmp_path / "plan.json"
-    write_plan(PLAN, path)
-    assert read_plan(path) == PLAN
+    write_plan(plan, path)
+    back = read_plan(path)
+    assert back.spec_path == "workspace.yaml"
+    assert plan_to_json(back) == plan_to_json(
+        Plan("workspace.yaml", plan.spec_digest, plan.fingerprint, plan.changes)
+    )
 
 
-def test_same_plan_same_bytes() -> None:
-    assert plan_to_json(PLAN) == plan_to_json(read_back(plan_to_json(PLAN)))
+def test_same_plan_same_bytes(tmp_path: Path) -> None:
+    path = saved(tmp_path)
+    assert plan_to_json(read_plan(path)) == plan_to_json(PLAN)
 
 
-def read_back(text: str) -> Plan:
-    from kfws.plan.planfile import plan_from_dict
-
-    return plan_from_dict(json.loads(text), source="mem")
+def test_the_workspace_is_recorded_relative_to_the_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "plans").mkdir()
+    monkeypatch.chdir(tmp_path / "ws")
+    write_plan(PLAN, tmp_path / "plans" / "p.json")  # PLAN.spec_path is "workspace.yaml"
+    recorded = json.loads((tmp_path / "plans" / "p.json").read_text())["workspace"]["path"]
+    assert recorded == "../ws/workspace.yaml"
+    monkeypatch.chdir("/")
+    plan = read_plan(tmp_path / "plans" / "p.json")
+    found = workspace_path(plan, tmp_path / "plans" / "p.json")
+    assert found.resolve() == tmp_path / "ws" / "workspace.yaml"
 
 
 def test_summary_counts_every_kind() -> None:
-    summary = json.loads(plan_to_json(PLAN))["summary"]
-    assert summary["build"] == 1 and summary["update-spawner"] == 1 and summary["push"] == 0
+    summary = data()["summary"]
+    assert summary == {
+        "build": 1,
+        "rebuild": 1,
+        "push": 0,
+        "update-spawner": 1,
+        "restart-webapp": 1,
+    }
+
+
+def test_a_summary_that_disagrees_with_the_changes_is_refused(tmp_path: Path) -> None:
+    d = data()
+    d["summary"]["build"] = 0
+    assert "summary says 0 build" in refused(saved(tmp_path, d))
 
 
 @pytest.mark.parametrize(
     ("content", "message"),
     [
         ("not json", "not JSON"),
-        ("[]", "not a kfws plan"),
+        ("[]", "not a valid kfws plan: at the top level"),
         (json.dumps({"formatVersion": PLAN_FORMAT_VERSION + 1}), "format version"),
-        (json.dumps({"formatVersion": PLAN_FORMAT_VERSION, "changes": []}), "malformed plan"),
-        (
-            json.dumps(
-                {
-                    "formatVersion": PLAN_FORMAT_VERSION,
-                    "workspace": {"path": "w", "digest": "d"},
-                    "fingerprint": [],
-                    "changes": [{"kind": "explode", "target": "x", "reason": "r"}],
-                }
-            ),
-            "malformed plan",
-        ),
+        (json.dumps({"formatVersion": PLAN_FORMAT_VERSION, "changes": []}), "required"),
+        ("[" * (MAX_DEPTH + 1) + "]" * (MAX_DEPTH + 1), "nested deeper"),
+        ('{"formatVersion": 1' + "0" * 5000 + "}", "digits"),
+        ('{"formatVersion": NaN}', "NaN"),
+        ('{"formatVersion": 1e999}', "out of range"),
+        ('{"formatVersion": 1, "x": "\\ud800"}', "lone surrogate"),
     ],
 )
-def test_bad_plan_files_are_refused_with_the_file_named(
-    tmp_path: Path, content: str, message: str
-) -> None:
+def test_malformed_plan_files_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    assert message in refused(saved(tmp_path, text=content))
+
+
+def test_bad_utf8_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "plan.json"
-    path.write_text(content)
-    with pytest.raises(PlanError) as e:
-        read_plan(path)
-    assert message in e.value.message
-    assert e.value.where == str(path)
+    path.write_bytes(b'{"formatVersion": 1, "x": "\xff\xfe"}')
+    assert "not UTF-8" in refused(path)
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "rule"),
+    [
+        (("extra",), 1, "Additional properties"),
+        (("changes", 0, "details", "name"), "x" * 129, "longer than 128"),
+        (("changes", 0, "target"), "a\nb", "not in the expected form"),
+        (("changes", 2, "details", "namespace"), "Not A Name", "not in the expected form"),
+        (("changes", 2, "details", "evil"), "1", "Additional properties"),
+        (("changes", 3, "details", "mode"), "explode", "must be one of"),
+        (("changes", 2, "after"), "x" * (1 << 20 | 1), "longer than"),
+        (("fingerprint",), [{"key": "k", "value": 1}], "must be"),
+        (("warnings",), ["w"] * 10_001, "more than 10000"),
+    ],
+)
+def test_the_schema_bounds_and_closes_every_object(
+    tmp_path: Path, where: tuple[Any, ...], value: Any, rule: str
+) -> None:
+    d = data()
+    node: Any = d
+    for step in where[:-1]:
+        node = node[step]
+    node[where[-1]] = value
+    message = refused(saved(tmp_path, d))
+    assert rule in message
+    assert len(message) < 400  # a megabyte value is not quoted back
 
 
 def test_missing_plan_file(tmp_path: Path) -> None:
-    with pytest.raises(PlanError) as e:
-        read_plan(tmp_path / "nope.json")
-    assert "cannot read" in e.value.message
+    assert "no such file" in refused(tmp_path / "nope.json")
+
+
+def test_devices_fifos_and_folders_are_refused_unread(tmp_path: Path) -> None:
+    assert "a device" in refused(Path("/dev/zero"))
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    assert "FIFO" in refused(fifo)  # returns at once: the FIFO is never waited on
+    assert "a directory" in refused(tmp_path)
+
+
+def test_the_size_is_checked_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    with path.open("wb") as f:
+        f.truncate(MAX_PLAN_BYTES + 1)  # sparse: no megabytes written
+    assert "the limit is" in refused(path)
 
 
 def test_saved_plans_match_the_published_schema() -> None:
@@ -101,6 +166,16 @@ def test_saved_plans_match_the_published_schema() -> None:
 
     schema = json.loads((Path(__file__).parents[3] / "schemas" / "plan.schema.json").read_text())
     jsonschema.Draft202012Validator.check_schema(schema)
-    jsonschema.validate(json.loads(plan_to_json(PLAN)), schema)
+    jsonschema.validate(data(), schema)
     empty = Plan("w.yaml", "sha256:" + "0" * 64, (), ())
     jsonschema.validate(json.loads(plan_to_json(empty)), schema)
+
+
+def test_invisible_characters_are_escaped_in_the_json() -> None:
+    from kfws.plan.model import Change, ChangeKind
+
+    text = "image:\n  value: evil\u202e\u0085\n"
+    change = Change(ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "r", "a: 1\n", text, {})
+    written = plan_to_json(Plan("w.yaml", "sha256:" + "0" * 64, (), (change,)))
+    assert "\u202e" not in written and "\\u202e" in written and "\\u0085" in written
+    assert json.loads(written)["changes"][0]["after"] == text

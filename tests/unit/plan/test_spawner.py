@@ -20,7 +20,7 @@ from kfws.spec.model import (
     SpawnerSpec,
     Spec,
 )
-from tests.unit.factories import image, spec
+from tests.unit.factories import cluster_state, image, spec
 
 SEED = Path(__file__).resolve().parents[3] / "hack" / "k8s" / "seed"
 KF110 = (SEED / "spawner_ui_config-kf1.10.yaml").read_text()
@@ -30,17 +30,7 @@ SUDO = "reg.example.com/team/jupyter-sudo:kfws1-aaaaaaaaaaaaaaaaaaaaaaaa"
 
 
 def cluster(text: str = KF110, gitops: str | None = None) -> ClusterState:
-    return ClusterState(
-        namespace="kubeflow",
-        deployment="jupyter-web-app-deployment",
-        deployment_generation=3,
-        deployment_labels={"app": "jupyter-web-app"},
-        config_map="jupyter-web-app-config-abc",
-        config_map_resource_version="812",
-        config_key="spawner_ui_config.yaml",
-        config_text=text,
-        gitops_owner=gitops,
-    )
+    return cluster_state(text, gitops_owner=gitops)
 
 
 def live_options(text: str, key: str = "image") -> tuple[str, ...]:

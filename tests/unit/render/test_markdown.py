@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.markdown import MAX_DIFF_LINES, render_markdown
 
@@ -33,5 +35,28 @@ def test_long_diffs_are_capped_with_a_note() -> None:
 
 
 def test_stale_plans_carry_a_warning_first() -> None:
-    md = render_markdown(plan_with(), stale=["inputs:nb: planned a, now b"])
-    assert md.index("stale") < md.index("No changes")
+    md = render_markdown(plan_with(), stale=["the saved plan is stale", "inputs:nb: a, now b"])
+    assert md.index("does not match a fresh plan") < md.index("stale") < md.index("No changes")
+
+
+def test_outside_text_cannot_break_out_of_its_place() -> None:
+    """A ConfigMap line, a reason or a target from a hostile plan file or cluster."""
+    evil = Change(
+        ChangeKind.UPDATE_SPAWNER,
+        "configmap/kf/cm`</code></summary><script>x</script>",
+        "add <img src=x onerror=alert(1)> [x](http://evil) | cell",
+        "a: 1\n",
+        "a: 2\n```\n</details><script>y</script>\n",
+        {},
+    )
+    md = render_markdown(plan_with(evil))
+    fence = next(line for line in md.splitlines() if line.startswith("```") and "diff" in line)
+    closing = "\n" + fence.removesuffix("diff") + "\n"
+    before, rest = md.split(fence + "\n", 1)
+    inside, after = rest.split(closing, 1)
+    assert "+```" in inside and "</details><script>" in inside  # verbatim, inside the fence
+    outside_code = re.sub(r"(`+)(?!`).+?(?<!`)\1(?!`)", "", before + after)
+    assert "<script" not in outside_code and "<img" not in outside_code
+    assert "[x](" not in md  # the link is escaped: \\[x\\](
+    table_row = next(line for line in md.splitlines() if line.startswith("| update-spawner"))
+    assert table_row.count(" | ") == 2  # still three cells

@@ -10,8 +10,9 @@ import pytest
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.plan.spawner import plan_spawner
 from kfws.render.markdown import render_markdown
-from kfws.render.spawner import md_code, spawner_brief
+from kfws.render.spawner import spawner_brief
 from kfws.render.text import render_text
+from kfws.sanitize import md_code
 from kfws.spec.model import OptionsMode, SpawnerGroup
 from tests.unit.plan.test_spawner import (
     MERGED,
@@ -77,7 +78,7 @@ def test_markdown_cell_is_short_and_the_list_follows_the_table() -> None:
         ("a:1", "`a:1`"),
         ("a`b", "``a`b``"),
         ("`x", "`` `x ``"),
-        ("x\n# heading", "`x\\n# heading`"),
+        ("x\n# heading", "`x\\x0a# heading`"),
         ("<img src=x>", "`<img src=x>`"),
         ("\x1b[31mred", "`\\x1b[31mred`"),
     ],

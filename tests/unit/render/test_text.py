@@ -55,5 +55,21 @@ def test_colour_only_when_asked() -> None:
 
 def test_stale_warning_comes_first() -> None:
     text = render_text(plan_with(BUILD), stale=["registry:r/a:t: planned absent, now sha256:9"])
-    assert text.startswith("WARNING: this saved plan is stale")
+    assert text.startswith("WARNING: this saved plan does not match a fresh plan")
     assert "planned absent, now sha256:9" in text.splitlines()[1]
+
+
+def test_outside_text_cannot_drive_the_terminal() -> None:
+    """A hostile ConfigMap line, reason or target: shown, but as visible escapes."""
+    evil = Change(
+        ChangeKind.UPDATE_SPAWNER,
+        "configmap/kubeflow/cm\x1b]0;owned\x07",
+        "add x\x1b[2J\u202eevil",
+        "a: 1\n",
+        "a: 1\nb: \x1b[8mhidden\x1b[0m\r\n",
+        {},
+    )
+    text = render_text(plan_with(evil), colour=False, stale=["moved\x1b[1A"])
+    assert "\x1b" not in text and "\r" not in text and "\u202e" not in text
+    assert "+b: hidden\\x0d" in text
+    assert "add x\\u202eevil" in text

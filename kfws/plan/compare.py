@@ -1,0 +1,200 @@
+"""Is a saved plan exactly what kfws would plan now? (pure)
+
+A saved plan is not trusted: `kfws apply PLAN` re-plans from the workspace file and a fresh
+observation, and this module lists every way the saved plan differs from that fresh plan: the
+workspace file's digest, the fingerprint (what the changes depend on), and each change's kind,
+target, the text or digest it would write, what it replaces, its reason and its details (owned
+values, restart mode, namespace...). An empty list means identical; apply then runs the fresh
+plan, so nothing from the file is ever executed. Terraform trusts its plan files; kfws can't:
+its plans travel between CI runs as artifacts anyone with write access to the run can swap.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from kfws.plan.model import Change, Plan
+
+_MISSING = object()
+MAX_LINES = 12  # enough to see what happened; the rest is counted
+
+# Names a reviewer understands for the fields of a change that can differ.
+_FIELD_WORDS = {
+    ("after", True): "the input digest to build differs",
+    ("after", False): "the text to write differs",
+    ("before", True): "the registry digest it replaces differs",
+    ("before", False): "the text it replaces differs",
+    ("reason", True): "its reason differs",
+    ("reason", False): "its reason differs",
+}
+_DETAIL_WORDS = {
+    "restart": "the restart mode differs",
+    "mode": "the restart mode differs",
+    "namespace": "the namespace differs",
+    "configMap": "the ConfigMap differs",
+    "deployment": "the Deployment differs",
+    "owned": "the owned lists and flags it would write differ",
+    "diff": "the described option changes differ",
+    "repository": "the push repository differs",
+    "tag": "the tag differs",
+    "name": "the image name differs",
+    "input_digest": "the input digest differs",
+    "resourceVersion": "the ConfigMap version it expects differs",
+}
+
+
+@dataclass(frozen=True)
+class Comparison:
+    differences: tuple[str, ...]  # one line each, for the user
+    stale: bool  # the workspace or the world moved (else: the file itself differs)
+
+    @property
+    def identical(self) -> bool:
+        return not self.differences
+
+    def headline(self) -> str:
+        if self.stale:
+            return "the saved plan is stale: what it was computed from has changed since"
+        return (
+            "the saved plan does not match a fresh plan of the same workspace, cluster and "
+            "registry: it was edited, or made by another version of kfws"
+        )
+
+    def lines(self) -> list[str]:
+        shown = list(self.differences[:MAX_LINES])
+        if len(self.differences) > MAX_LINES:
+            shown.append(f"… and {len(self.differences) - MAX_LINES} more differences")
+        return shown
+
+
+def _canonical(value: Any) -> Any:
+    """The JSON form (tuples as lists, keys sorted): how a saved plan holds it."""
+    return json.loads(json.dumps(value, sort_keys=True))
+
+
+def _label(index: int, change: Change) -> str:
+    return f"change {index} ({change.kind.value} {change.target})"
+
+
+def _configmap_line(key: str, before: str | None, now: str | None, writer: str | None) -> str:
+    name = key.removeprefix("configmap:")
+    version = _version(before), _version(now)
+    moved = f" (resourceVersion {version[0]} then, {version[1]} now)" if all(version) else ""
+    by = f", last written by {writer}" if writer else ""
+    return f"configmap/{name} was changed since the plan{moved}{by}"
+
+
+def _version(value: str | None) -> str | None:
+    if value and value.startswith("rv="):
+        return value.split()[0].removeprefix("rv=")
+    return None
+
+
+def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[list[str], bool]:
+    was = {o.key: o.value for o in saved.fingerprint}
+    now = {o.key: o.value for o in fresh.fingerprint}
+    lines: list[str] = []
+    stale = False
+    if not was and now:
+        return [
+            f"the saved plan's fingerprint is empty; a fresh plan depends on {len(now)} "
+            f"observations (e.g. {min(now)})"
+        ], False
+    for key in sorted(was.keys() & now.keys()):
+        if was[key] == now[key]:
+            continue
+        stale = True
+        if key.startswith("configmap:"):
+            lines.append(_configmap_line(key, was[key], now[key], writer))
+        else:
+            lines.append(f"{key}: {was[key] or 'absent'} when planned, {now[key] or 'absent'} now")
+    fresh_maps = sorted(k for k in now if k.startswith("configmap:"))
+    for key in sorted(was.keys() - now.keys()):
+        name = key.removeprefix("configmap:")
+        if key.startswith("configmap:") and not fresh_maps:
+            stale = True  # the world moved to where the change is no longer needed
+            lines.append(
+                f"configmap/{name} needs no change now: it already matches the workspace"
+                + (f" (last written by {writer})" if writer else "")
+            )
+        elif key.startswith("configmap:"):
+            others = ", ".join(f"configmap/{k.removeprefix('configmap:')}" for k in fresh_maps)
+            lines.append(f"the saved plan targets configmap/{name}; a fresh plan targets {others}")
+        else:
+            lines.append(f"{key}: the saved plan depends on it; a fresh plan does not")
+    lines.extend(
+        f"{key}: a fresh plan depends on it; the saved plan's fingerprint lacks it"
+        for key in sorted(now.keys() - was.keys())
+    )
+    return lines, stale
+
+
+def _change_lines(index: int, was: Change, now: Change) -> list[str]:
+    label = _label(index, was)
+    if (was.kind, was.target) != (now.kind, now.target):
+        return [f"{label}: a fresh plan has {now.kind.value} {now.target} here"]
+    lines = []
+    image = was.kind.is_image
+    for attr in ("after", "before", "reason"):
+        if _canonical(getattr(was, attr)) != _canonical(getattr(now, attr)):
+            lines.append(f"{label}: {_FIELD_WORDS[(attr, image)]}")
+    a, b = _canonical(dict(was.details)), _canonical(dict(now.details))
+    said = set()
+    for key in sorted(a.keys() | b.keys()):
+        if a.get(key, _MISSING) != b.get(key, _MISSING):
+            words = _DETAIL_WORDS.get(key, f"its detail {key!r} differs")
+            if words not in said:
+                said.add(words)
+                lines.append(f"{label}: {words}")
+    return lines
+
+
+def compare_plans(
+    saved: Plan,
+    fresh: Plan,
+    *,
+    declared_images: Collection[str],
+    config_writer: str | None = None,
+) -> Comparison:
+    """Every difference between a saved plan and the fresh plan of the same workspace.
+    `declared_images`: the workspace's managed image names; `config_writer`: who last wrote the
+    live ConfigMap (from its managedFields), to name when the ConfigMap moved."""
+    if saved.spec_digest != fresh.spec_digest:
+        return Comparison(
+            (
+                f"the workspace file changed since the plan was made ({saved.spec_digest[:19]}… "
+                f"then, {fresh.spec_digest[:19]}… now)",
+            ),
+            stale=True,
+        )
+    lines: list[str] = []
+    for i, change in enumerate(saved.changes, 1):
+        name = change.details.get("name")
+        if change.kind.is_image and name not in declared_images:
+            lines.append(f"{_label(i, change)}: image {name!r} is not declared in the workspace")
+    fingerprint, stale = _fingerprint_lines(saved, fresh, config_writer)
+    lines.extend(fingerprint)
+    for i in range(max(len(saved.changes), len(fresh.changes))):
+        if i >= len(fresh.changes):
+            lines.append(f"{_label(i + 1, saved.changes[i])}: not in a fresh plan")
+        elif i >= len(saved.changes):
+            extra = fresh.changes[i]
+            lines.append(
+                f"a fresh plan has change {i + 1} ({extra.kind.value} {extra.target}), "
+                "which the saved plan lacks"
+            )
+        else:
+            lines.extend(_change_lines(i + 1, saved.changes[i], fresh.changes[i]))
+    return Comparison(tuple(dict.fromkeys(lines)), stale=stale)
+
+
+def last_writer(managers: Collection[tuple[str, str, str | None]]) -> str | None:
+    """The most recent managedFields entry, as "'kubectl-edit' (Update) at 2026-…Z"."""
+    latest = max(managers, key=lambda m: m[2] or "", default=None)
+    if latest is None:
+        return None
+    manager, operation, time = latest
+    return f"{manager!r} ({operation}) at {time or 'an unknown time'}"

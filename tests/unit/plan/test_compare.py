@@ -1,0 +1,182 @@
+"""A saved plan against the fresh plan of the same workspace and observation (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from kfws.plan.build import make_plan
+from kfws.plan.compare import MAX_LINES, compare_plans, last_writer
+from kfws.plan.model import Change, Plan
+from kfws.plan.planfile import plan_from_dict, plan_to_json
+from tests.unit.factories import cluster_state, full_plan, full_plan_inputs
+
+WRITER = "'kubectl-edit' (Update) at 2026-11-28T20:39:15Z"
+
+
+def edited(plan: Plan, edit: Any) -> Plan:
+    """The plan after a JSON edit of its saved form, read back as apply reads it."""
+    data = json.loads(plan_to_json(plan))
+    edit(data)
+    return plan_from_dict(data, source="plan.json")
+
+
+def compare(saved: Plan, fresh: Plan | None = None) -> list[str]:
+    result = compare_plans(
+        saved, fresh or full_plan(), declared_images={"nb", "tools"}, config_writer=WRITER
+    )
+    return list(result.differences)
+
+
+def test_the_same_plan_read_back_is_identical() -> None:
+    assert compare(edited(full_plan(), lambda d: None)) == []
+
+
+def test_edited_text_to_write_is_named_with_the_change() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        d["changes"][2]["after"] = d["changes"][2]["after"].replace("tools:v1", "evil:v1")
+
+    assert compare(edited(full_plan(), edit)) == [
+        "change 3 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): "
+        "the text to write differs"
+    ]
+
+
+def test_an_emptied_fingerprint_is_refused() -> None:
+    lines = compare(edited(full_plan(), lambda d: d.update(fingerprint=[])))
+    assert len(lines) == 1 and "fingerprint is empty; a fresh plan depends on 6" in lines[0]
+
+
+def test_a_changed_namespace_names_the_targets_that_differ() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        for c in d["changes"][2:]:
+            c["target"] = c["target"].replace("/kubeflow/", "/other/")
+            c["details"]["namespace"] = "other"
+        for o in d["fingerprint"]:
+            o["key"] = o["key"].replace(":kubeflow/", ":other/")
+
+    saved = edited(full_plan(), edit)
+    result = compare_plans(saved, full_plan(), declared_images={"nb", "tools"})
+    assert not result.stale  # nothing moved: the file was edited
+    lines = list(result.differences)
+    assert (
+        "the saved plan targets configmap/other/jupyter-web-app-config-abc; a fresh plan "
+        "targets configmap/kubeflow/jupyter-web-app-config-abc" in lines
+    )
+    assert (
+        "change 3 (update-spawner configmap/other/jupyter-web-app-config-abc): a fresh plan "
+        "has update-spawner configmap/kubeflow/jupyter-web-app-config-abc here" in lines
+    )
+    assert any(line.startswith("change 4 (restart-webapp deployment/other/") for line in lines)
+
+
+def test_a_changed_push_target_and_an_undeclared_image_are_refused() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        d["changes"][0]["target"] = "attacker.example.com/x/nb:kfws1-" + "1" * 24
+        d["changes"][1]["details"]["name"] = "evil"
+        d["changes"][1]["details"]["repository"] = "attacker.example.com/x/tools"
+
+    lines = compare(edited(full_plan(), edit))
+    assert (
+        "change 2 (rebuild reg.example.com/team/tools:v1): image 'evil' is not declared "
+        "in the workspace" in lines
+    )
+    assert any("change 1 (build attacker.example.com/x/nb" in line for line in lines)
+    assert "change 2 (rebuild reg.example.com/team/tools:v1): the push repository differs" in lines
+
+
+def test_a_changed_restart_mode_is_named() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        d["changes"][3]["details"]["mode"] = "delete-pods"
+        d["changes"][2]["details"]["restart"] = "delete-pods"
+
+    assert compare(edited(full_plan(), edit)) == [
+        "change 3 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): "
+        "the restart mode differs",
+        "change 4 (restart-webapp deployment/kubeflow/jupyter-web-app-deployment): "
+        "the restart mode differs",
+    ]
+
+
+def test_dropped_and_added_changes_are_named() -> None:
+    def drop(d: dict[str, Any]) -> None:
+        d["changes"].pop(1)
+        d["summary"]["rebuild"] = 0
+
+    lines = compare(edited(full_plan(), drop))
+    assert (
+        "change 2 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): a fresh plan "
+        "has rebuild reg.example.com/team/tools:v1 here" in lines
+    )
+    assert lines[-1].startswith("a fresh plan has change 4 (restart-webapp")
+
+
+def test_a_configmap_changed_by_someone_else_is_stale_and_names_them() -> None:
+    ws, seen = full_plan_inputs()
+    assert seen.cluster is not None
+    text = seen.cluster.config_text.replace("hideRegistry: true", "hideRegistry: false")
+    moved = dataclasses.replace(
+        seen, cluster=cluster_state(text=text, config_map_resource_version="900")
+    )
+    fresh = make_plan(ws, moved, spec_path="workspace.yaml")
+    result = compare_plans(
+        full_plan(), fresh, declared_images={"nb", "tools"}, config_writer=WRITER
+    )
+    assert result.stale
+    assert result.differences[0] == (
+        "configmap/kubeflow/jupyter-web-app-config-abc was changed since the plan "
+        f"(resourceVersion 812 then, 900 now), last written by {WRITER}"
+    )
+    assert all("absent" not in line for line in result.differences)
+
+
+def test_a_change_no_longer_needed_is_not_called_absent() -> None:
+    """Someone applied the same edit by hand: the fresh plan has no spawner change at all."""
+    ws, seen = full_plan_inputs()
+    assert seen.cluster is not None
+    after = next(c.after for c in full_plan().changes if c.kind.value == "update-spawner")
+    done = dataclasses.replace(seen, cluster=cluster_state(text=after))
+    fresh = make_plan(ws, done, spec_path="workspace.yaml")
+    result = compare_plans(
+        full_plan(), fresh, declared_images={"nb", "tools"}, config_writer=WRITER
+    )
+    assert result.stale
+    assert (
+        "configmap/kubeflow/jupyter-web-app-config-abc needs no change now: it already matches "
+        f"the workspace (last written by {WRITER})" in result.differences
+    )
+    assert all("absent" not in line for line in result.differences)
+
+
+def test_a_changed_workspace_file_is_said_first_and_alone() -> None:
+    saved = dataclasses.replace(full_plan(), spec_digest="sha256:" + "e" * 64)
+    result = compare_plans(saved, full_plan(), declared_images={"nb", "tools"})
+    assert result.stale and len(result.differences) == 1
+    assert result.differences[0].startswith("the workspace file changed since the plan was made")
+
+
+def test_an_altered_plan_is_not_called_stale_and_long_lists_are_cut() -> None:
+    plan = full_plan()
+    many = dataclasses.replace(
+        plan,
+        changes=plan.changes
+        + tuple(
+            Change(c.kind, f"{c.target}-{i}", c.reason, c.before, c.after, c.details)
+            for i in range(20)
+            for c in plan.changes[:1]
+        ),
+    )
+    result = compare_plans(many, plan, declared_images={"nb", "tools"})
+    assert not result.stale
+    assert "edited" in result.headline()
+    assert len(result.lines()) == MAX_LINES + 1 and result.lines()[-1].startswith("… and ")
+
+
+def test_last_writer_is_the_most_recent_manager() -> None:
+    managers = [
+        ("kfws", "Apply", "2026-01-01T00:00:00Z"),
+        ("helm", "Update", "2026-02-01T00:00:00Z"),
+    ]
+    assert last_writer(managers) == "'helm' (Update) at 2026-02-01T00:00:00Z"
+    assert last_writer([]) is None
