@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
                 stale = [comparison.headline(), *comparison.lines()]
         except KfwsError as e:
             output.warn(f"could not check whether the plan still holds: {e.render()}")
+    if stale and args.format == "json":  # the JSON is the plan itself: say it beside, on stderr
+        output.warn("this saved plan does not match a fresh plan; applying it will be refused:")
+        for line in stale:
+            output.err(f"  {line}")
     colour = output.use_colour(sys.stdout)
     output.out(render(plan, args.format, colour=colour, stale=stale), end="", raw=True)
     return 0

@@ -93,6 +93,11 @@ def _version(value: str | None) -> str | None:
     return None
 
 
+def _objects(keys: list[str]) -> str:
+    """Fingerprint keys of cluster objects ("configmap:NS/NAME") as targets (configmap/NS/NAME)."""
+    return ", ".join(k.replace(":", "/", 1) for k in keys)
+
+
 def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[list[str], bool]:
     was = {o.key: o.value for o in saved.fingerprint}
     now = {o.key: o.value for o in fresh.fingerprint}
@@ -111,23 +116,31 @@ def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[li
             lines.append(_configmap_line(key, was[key], now[key], writer))
         else:
             lines.append(f"{key}: {was[key] or 'absent'} when planned, {now[key] or 'absent'} now")
-    fresh_maps = sorted(k for k in now if k.startswith("configmap:"))
-    for key in sorted(was.keys() - now.keys()):
-        name = key.removeprefix("configmap:")
+    only_was, only_now = sorted(was.keys() - now.keys()), sorted(now.keys() - was.keys())
+    fresh_maps = [k for k in now if k.startswith("configmap:")]
+    for kind in ("configmap", "deployment"):  # the same object kind, another name: retargeted
+        old = [k for k in only_was if k.startswith(f"{kind}:")]
+        new = [k for k in only_now if k.startswith(f"{kind}:")]
+        if old and new:
+            lines.append(
+                f"the saved plan targets {_objects(old)}; a fresh plan targets {_objects(new)}"
+            )
+            only_was = [k for k in only_was if k not in old]
+            only_now = [k for k in only_now if k not in new]
+    for key in only_was:
         if key.startswith("configmap:") and not fresh_maps:
             stale = True  # the world moved to where the change is no longer needed
             lines.append(
-                f"configmap/{name} needs no change now: it already matches the workspace"
+                f"{_objects([key])} needs no change now: it already matches the workspace"
                 + (f" (last written by {writer})" if writer else "")
             )
-        elif key.startswith("configmap:"):
-            others = ", ".join(f"configmap/{k.removeprefix('configmap:')}" for k in fresh_maps)
-            lines.append(f"the saved plan targets configmap/{name}; a fresh plan targets {others}")
+        elif key.startswith("deployment:") and not fresh_maps:
+            continue  # no restart either, as no spawner change: said by the line above
         else:
             lines.append(f"{key}: the saved plan depends on it; a fresh plan does not")
     lines.extend(
         f"{key}: a fresh plan depends on it; the saved plan's fingerprint lacks it"
-        for key in sorted(now.keys() - was.keys())
+        for key in only_now
     )
     return lines, stale
 

@@ -3,7 +3,8 @@
 A Plan holds the digest of the workspace file it came from, the fingerprint of everything
 observed that its changes depend on (apply re-observes and refuses a stale plan), and the ordered
 changes: images first, cluster last. Values are JSON-able so a plan can be saved, shown and
-applied later; nothing in it is a credential or a secret-looking build argument value.
+applied later; nothing in it is a credential or a secret-looking build argument value. A saved
+plan is not trusted when read back: apply compares it with a fresh plan (plan/compare.py).
 """
 
 from __future__ import annotations
@@ -54,7 +55,9 @@ class Change:
 
 @dataclass(frozen=True)
 class Plan:
-    spec_path: str  # as given on the command line (for display only)
+    # the workspace file: as given on the command line; in a saved plan, relative to the plan
+    # file (planfile.workspace_path resolves it). Never compared: spec_digest is.
+    spec_path: str
     spec_digest: str  # "sha256:…" of the workspace file's bytes
     fingerprint: tuple[Observation, ...]  # sorted by key
     changes: tuple[Change, ...]  # in apply order

@@ -85,11 +85,17 @@ def _other_push_target(plan: dict[str, Any]) -> None:
     )
 
 
+def _other_repository(plan: dict[str, Any]) -> None:
+    change = next(c for c in plan["changes"] if c["kind"] == "build")
+    change["details"]["repository"] += "-evil"
+
+
 TAMPERING: dict[str, tuple[Callable[[dict[str, Any]], None], str]] = {
     "edited after text": (_edit_after, "update-spawner configmap/"),
     "emptied fingerprint": (_empty_fingerprint, "fingerprint is empty"),
     "changed namespace": (_other_namespace, "a fresh plan has update-spawner configmap/"),
-    "changed push target": (_other_push_target, "the push repository differs"),
+    "changed push target": (_other_push_target, "a fresh plan has build "),
+    "changed push repository": (_other_repository, "the push repository differs"),
 }
 
 
@@ -112,7 +118,7 @@ def test_tampered_plans_are_refused_and_change_nothing(tmp_path: Path, env: dict
         path.write_text(json.dumps(forged, indent=2))
         refused = run_kfws("apply", str(path), "--auto-approve", cwd=elsewhere, env=env)
         assert refused.code == 1, f"{name}: {refused.text}"
-        assert "nothing was touched" in refused.err and expected in refused.err, name
+        assert "nothing was touched" in refused.err and expected in refused.err, refused.err
         shown = run_kfws("show", str(path), cwd=elsewhere, env=env)
         assert shown.code == 0, shown.text
         assert shown.out.startswith("WARNING: this saved plan does not match a fresh plan"), name
