@@ -67,7 +67,8 @@ def one_line(text: str, *, keep_sequences: bool = False) -> str:
 def md_text(text: str) -> str:
     """Plain text inside Markdown (a list item, a table cell): one line, HTML as entities, every
     Markdown special character backslash-escaped, so it renders as exactly these characters."""
-    escaped = html.escape(one_line(text, keep_sequences=True), quote=False)
+    # `<` opens HTML and `&` an entity; a lone `>` is inert away from a line start
+    escaped = one_line(text, keep_sequences=True).replace("&", "&amp;").replace("<", "&lt;")
     return _MD_SPECIAL.sub(r"\\\1", escaped)
 
 

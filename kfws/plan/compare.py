@@ -38,6 +38,7 @@ _DETAIL_WORDS = {
     "deployment": "the Deployment differs",
     "owned": "the owned lists and flags it would write differ",
     "diff": "the described option changes differ",
+    "kfwsAdded": "the record of options kfws added differs",
     "repository": "the push repository differs",
     "tag": "the tag differs",
     "name": "the image name differs",
