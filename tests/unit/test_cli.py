@@ -54,7 +54,7 @@ def test_timeouts_and_parallelism_show_their_defaults_and_fit_the_command() -> N
     assert "seconds to wait for the web app (default: 300.0)" in apply_help
     assert "registry lookups, builds and pushes at once" in apply_help
     plan_help = " ".join(commands["plan"].format_help().split())
-    assert "registry lookups at once" in plan_help and "builds" not in plan_help
+    assert "--parallelism PARALLELISM registry lookups at once (default" in plan_help
     for name in ("plan", "apply", "drift", "show"):
         assert "--namespace" in commands[name].format_help()
 
