@@ -23,7 +23,7 @@ test: venv env-up
 
 ## make test-unit: the fast tests that need no environment
 test-unit: venv
-	$(VENV)/bin/pytest -m "not env" $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -m "not env and not fuzz" $(PYTEST_ARGS)
 
 ## make demo: environment up, then plan and apply workspace.yaml against it
 demo: venv env-up

@@ -7,6 +7,7 @@ which images were built and pushed and which were not, and nothing is claimed th
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -161,6 +162,9 @@ def _build(
     with tempfile.TemporaryDirectory(prefix="kfws-build-") as tmp:
         dockerfile = Path(tmp) / "Dockerfile"
         dockerfile.write_text(inputs.dockerfile, encoding="utf-8")
+        for name, source in image.generated.files:  # what pip's -r/-c name, as the plan hashed
+            (Path(tmp) / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, Path(tmp) / name)
         request = BuildRequest(
             reference,
             Path(tmp),

@@ -15,6 +15,8 @@ import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from kfws.images.instructions import split_instructions
+
 # Bump when what goes into the digest changes: a new scheme can never collide with old tags.
 TAG_SCHEME = "kfws1"
 TAG_HEX_CHARS = 24  # 96 bits: collisions are not a practical concern, tags stay readable
@@ -74,11 +76,8 @@ def base_images(dockerfile_text: str, args: Mapping[str, str] | None = None) -> 
     stages: set[str] = set()
     bases: list[str] = []
     seen_from = False
-    for raw in _logical_lines(dockerfile_text):
-        words = raw.split()
-        if not words:
-            continue
-        instruction = words[0].upper()
+    for step in split_instructions(dockerfile_text):
+        instruction, words = step.keyword, [step.keyword, *step.rest.split()]
         if instruction == "ARG" and not seen_from and len(words) >= 2:
             name, _, default = words[1].partition("=")
             arg_defaults[name] = (args or {}).get(name, default.strip('"'))
@@ -100,20 +99,3 @@ def _expand(word: str, values: Mapping[str, str]) -> str | None:
     for name, value in values.items():
         word = word.replace("${" + name + "}", value).replace("$" + name, value)
     return None if "$" in word else word
-
-
-def _logical_lines(text: str) -> list[str]:
-    lines: list[str] = []
-    current = ""
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#") and not current:
-            continue
-        if stripped.endswith("\\"):
-            current += stripped[:-1] + " "
-            continue
-        lines.append(current + stripped)
-        current = ""
-    if current:
-        lines.append(current)
-    return lines

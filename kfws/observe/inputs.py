@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -23,26 +22,26 @@ from kfws.images.digest import (
 )
 from kfws.images.dockerfile import generate_dockerfile
 from kfws.observe.model import BuildInputs
+from kfws.reference import ReferenceError, parse_reference
+from kfws.spec.checks import secret_key_problem, secret_value_problem
 from kfws.spec.model import ImageSpec, Spec
-
-# Build args end up in image history and in plans: refuse names that look like secrets.
-SECRET_ARG = re.compile(r"TOKEN|PASSWORD|PASSWD|SECRET|KEY|CREDENTIAL", re.IGNORECASE)
 
 BaseResolver = Callable[[str], str | None]
 
 
 def check_build_args(spec: Spec) -> None:
+    """Build arg names and values, with the same check `validate` applies to the file (one
+    function, kfws.spec.checks): for a Spec that did not come through the loader."""
     problems = [
         (
             image.location,
-            f"images[{image.name}].build.args.{name}: a build arg named like a secret would be "
-            "stored in the image's layers and in plans; use a BuildKit secret mount or fetch it "
-            "at run time instead",
+            f"images[{image.name}].build.args.{name}: {problem}",
         )
         for image in spec.images
         if image.build
-        for name in sorted(image.build.args)
-        if SECRET_ARG.search(name)
+        for name, value in sorted(image.build.args.items())
+        for problem in [secret_key_problem(name) or secret_value_problem(value)]
+        if problem
     ]
     if problems:
         raise SpecError(problems)
@@ -93,21 +92,37 @@ def _file_sha256(path: Path) -> str:
 def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
     if image.generated is not None:
         dockerfile = generate_dockerfile(image.generated)
-        entries: list[ContextEntry] = []
+        # the files pip's -r/-c name, under the names the generated Dockerfile COPYs
+        entries: list[ContextEntry] = [
+            ContextEntry(name, "file", 0o644, _file_sha256(source))
+            for name, source in image.generated.files
+        ]
         args: Mapping[str, str] = {}
         target, platform = None, image.generated.platform
+        where = image.location
     else:
         assert image.build is not None
         build = image.build
+        where = str(build.dockerfile)
         try:
             dockerfile = build.dockerfile.read_text(encoding="utf-8")
-        except OSError as e:
+        except (OSError, UnicodeDecodeError) as e:
             raise SpecError(
-                [(image.location, f"images[{image.name}]: cannot read {build.dockerfile}: {e}")]
+                [(image.location, f"images[{image.name}]: cannot read {build.dockerfile}: {e}")],
+                hint="the Dockerfile must be a readable UTF-8 text file",
             ) from e
         entries = context_entries(build.context, build.dockerfile)
         args, target, platform = build.args, build.target, build.platform
-    bases = {ref: resolve_base(ref) for ref in base_images(dockerfile, args)}
+    refs = base_images(dockerfile, args)
+    for ref in refs:
+        try:
+            parse_reference(ref)
+        except ReferenceError as e:
+            raise SpecError(
+                [(where, f"images[{image.name}]: FROM {ref!r} is not an image reference: {e}")],
+                hint="fix the FROM line of the Dockerfile",
+            ) from e
+    bases = {ref: resolve_base(ref) for ref in refs}
     digest = input_digest(
         dockerfile_text=dockerfile,
         entries=entries,

@@ -3,6 +3,7 @@ location of each value; all problems are reported together."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
@@ -149,7 +150,7 @@ def _image(
     located: Located,
     check: Any,
 ) -> ImageSpec | None:
-    generated_keys = {"from", "sudo", "apt", "pip", "env", "folders", "user"}
+    generated_keys = {"from", "sudo", "apt", "pip", "env", "buildEnv", "folders", "user"}
     has_build, has_from = "build" in raw, "from" in raw
     if has_build == has_from:
         check(p, "give exactly one of `build` (your Dockerfile) or `from` (a generated one)")
@@ -181,22 +182,31 @@ def _image(
         )
     else:
         check((*p, "from"), _base_problem(str(raw["from"])))
-        for k in raw.get("env") or {}:
-            check((*p, "env", k), checks.env_name_problem(str(k)))
-        for j, req in enumerate(raw.get("pip") or []):
-            check((*p, "pip", j), checks.pip_problem(str(req)))
+        env = {str(k): str(v) for k, v in (raw.get("env") or {}).items()}
+        build_env = {str(k): str(v) for k, v in (raw.get("buildEnv") or {}).items()}
+        for key, values in (("env", env), ("buildEnv", build_env)):
+            for k in values:
+                check((*p, key, k), checks.env_name_problem(k))
+        for k in sorted(env.keys() & build_env.keys()):
+            check((*p, "buildEnv", k), f"{k} is also in `env`; declare it in one of the two")
+        pip, files = _pip_entries(raw.get("pip") or [], p, root, check)
         for j, pkg in enumerate(raw.get("apt") or []):
             check((*p, "apt", j), checks.apt_problem(str(pkg)))
         for j, folder in enumerate(raw.get("folders") or []):
             check((*p, "folders", j), checks.folder_problem(str(folder)))
+        user = str(raw.get("user", "jovyan"))
+        if "user" in raw:
+            check((*p, "user"), checks.user_problem(user))
         generated = GeneratedSpec(
             base=str(raw["from"]),
             sudo=raw.get("sudo"),
             apt=tuple(str(x) for x in raw.get("apt") or ()),
-            pip=tuple(str(x) for x in raw.get("pip") or ()),
-            env={str(k): str(v) for k, v in (raw.get("env") or {}).items()},
+            pip=pip,
+            env=env,
+            build_env=build_env,
+            files=files,
             folders=tuple(str(x) for x in raw.get("folders") or ()),
-            user=str(raw.get("user", "jovyan")),
+            user=user,
             platform=raw.get("platform"),
         )
     return ImageSpec(
@@ -238,8 +248,43 @@ def _base_problem(ref: str) -> str | None:
     return None
 
 
+def _pip_entries(
+    entries: list[Any], p: Path_, root: Path, check: Any
+) -> tuple[tuple[str, ...], tuple[tuple[str, Path], ...]]:
+    """Requirements stay as written; options become `--option=value`, and the files -r/-c name
+    are given a name in the generated image's build context (`pip/<n>-<file name>`)."""
+    pip: list[str] = []
+    files: list[tuple[str, Path]] = []
+    index_urls = 0
+    for j, raw_entry in enumerate(entries):
+        entry = str(raw_entry)
+        problem = checks.pip_problem(entry)
+        check((*p, "pip", j), problem)
+        option = checks.split_pip_option(entry)
+        if problem or option is None:
+            pip.append(entry)
+            continue
+        name, value = option
+        if name == "--index-url":
+            index_urls += 1
+            if index_urls > 1:
+                check((*p, "pip", j), "--index-url is given twice; add others as --extra-index-url")
+        if name in checks.PIP_FILE_OPTIONS.values():
+            source = root / value
+            inside = checks.inside_problem(root, source, "pip file", "file")
+            check((*p, "pip", j), inside)
+            safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(value).name)
+            context_name = f"pip/{len(files)}-{safe}"
+            if not inside:
+                files.append((context_name, source.resolve()))
+            value = context_name
+        pip.append(f"{name}={value}")
+    return tuple(pip), tuple(files)
+
+
 def _secrets(node: Any, path: Path_, check: Any) -> None:
-    """No credentials in the file, wherever they hide (env and build args included)."""
+    """No credentials in the file, wherever they hide (env and build args included): keys named
+    like one, and values shaped like one. `validate` and `plan` both load through here."""
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(value, (str, int)) and checks.secret_key_problem(str(key)):
@@ -248,3 +293,5 @@ def _secrets(node: Any, path: Path_, check: Any) -> None:
     elif isinstance(node, list):
         for i, item in enumerate(node):
             _secrets(item, (*path, i), check)
+    elif isinstance(node, str):
+        check(path, checks.secret_value_problem(node))

@@ -12,6 +12,9 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import os
+import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +29,7 @@ from kfws.spec.model import Spec
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 50_000  # after alias expansion; a real workspace has a few hundred
+MAX_DEPTH = 64  # nesting; a real workspace is 5 deep, and the walk below recurses per level
 
 Path_ = tuple[str | int, ...]
 
@@ -83,15 +87,30 @@ def _line_col(where: str) -> tuple[int, int]:
 def _read(path: Path, problems: _Problems) -> str | None:
     name = str(path)
     try:
-        raw = path.read_bytes()
+        # the size is checked on the open file before reading: `-f /dev/zero` or a FIFO must
+        # be refused, not read forever
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                problems.add(f"{name}:1:1", None, "not a regular file; give a workspace file")
+                return None
+            if st.st_size > MAX_BYTES:
+                problems.add(
+                    f"{name}:1:1", None, f"the file is {st.st_size} bytes; the limit is 1 MiB"
+                )
+                return None
+            raw = f.read(MAX_BYTES + 1)
     except FileNotFoundError:
         problems.add(f"{name}:1:1", None, "no such file; `kfws init` writes a starter workspace")
+        return None
+    except IsADirectoryError:
+        problems.add(f"{name}:1:1", None, "a folder, not a workspace file")
         return None
     except OSError as e:
         problems.add(f"{name}:1:1", None, f"cannot read it: {e.strerror}")
         return None
     if len(raw) > MAX_BYTES:
-        problems.add(f"{name}:1:1", None, f"the file is {len(raw)} bytes; the limit is 1 MiB")
+        problems.add(f"{name}:1:1", None, "the file is over the 1 MiB limit")
         return None
     try:
         text = raw.decode("utf-8")
@@ -140,21 +159,50 @@ class _TooBig(Exception):
     pass
 
 
+class _TooDeep(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+class _Loop(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def _at(file: str, node: yaml.Node) -> str:
+    return f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
+
+
 def _to_data(root: yaml.Node, file: str, problems: _Problems) -> Located:
     marks: dict[Path_, tuple[int, int]] = {}
     constructor = yaml.SafeLoader("")  # for scalar values exactly as safe_load gives them
     count = 0
+
+    active: set[int] = set()  # ids of the collections being walked: an alias to one is a loop
 
     def walk(node: yaml.Node, path: Path_) -> Any:
         nonlocal count
         count += 1
         if count > MAX_NODES:
             raise _TooBig
+        if len(path) > MAX_DEPTH:
+            raise _TooDeep(node)
+        if id(node) in active:
+            raise _Loop(node)
         marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
         where = f"{file}:{node.start_mark.line + 1}:{node.start_mark.column + 1}"
         if node.tag not in _SAFE_TAGS:
             problems.add(where, path, f"the tag {node.tag} is not allowed (plain YAML only)")
             return None
+        if not isinstance(node, yaml.CollectionNode):
+            return scalar(node, where, path)
+        active.add(id(node))
+        try:
+            return collection(node, path, where)
+        finally:
+            active.discard(id(node))
+
+    def collection(node: yaml.Node, path: Path_, where: str) -> Any:
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             seen: dict[Any, int] = {}
@@ -207,6 +255,12 @@ def _to_data(root: yaml.Node, file: str, problems: _Problems) -> Located:
             f"more than {MAX_NODES} values after expanding aliases (an alias bomb?)",
         )
         data = None
+    except _TooDeep as e:
+        problems.add(_at(file, e.node), None, f"nested more than {MAX_DEPTH} levels deep")
+        data = None
+    except _Loop as e:
+        problems.add(_at(file, e.node), None, "an alias that contains itself (a loop)")
+        data = None
     return Located(data, marks, file)
 
 
@@ -255,11 +309,57 @@ def _schema_node(schema: dict[str, Any], path: Path_) -> dict[str, Any] | None:
     return node if isinstance(node, dict) else None
 
 
-def _schema_problems(located: Located, problems: _Problems) -> None:
+def _control_problems(node: Any, path: Path_, located: Located, problems: _Problems) -> None:
+    """A newline, NUL, ESC or bidi override in any string (key or value) is refused wherever it
+    is: such a string could end a line of a generated Dockerfile, or read other than it is."""
+    from kfws.spec.checks import control_problem
+
+    if isinstance(node, dict):
+        for key, value in node.items():
+            child = (*path, str(key))
+            problem = control_problem(str(key))
+            if problem:
+                problems.add(located.where(child), (*path, repr(str(key))), "the key " + problem)
+            _control_problems(value, child, located, problems)
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            _control_problems(item, (*path, i), located, problems)
+    elif isinstance(node, str):
+        problem = control_problem(node)
+        if problem:
+            problems.add(located.where(path), path, problem)
+
+
+# An unescaped `$` in a schema pattern: JSON Schema patterns are ECMA-262 regexes, where `$` is
+# the end of the input; in Python's re it also matches before a final newline.
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
+@cache
+def _ecma_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
     import jsonschema
 
+    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+        yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _validator() -> Any:
+    import jsonschema
+
+    cls = jsonschema.validators.extend(  # type: ignore[no-untyped-call]
+        jsonschema.Draft202012Validator, {"pattern": _pattern}
+    )
+    return cls(workspace_schema())
+
+
+def _schema_problems(located: Located, problems: _Problems) -> None:
     schema = workspace_schema()
-    validator = jsonschema.Draft202012Validator(schema)
+    validator = _validator()
     for error in validator.iter_errors(located.data):
         path: Path_ = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
@@ -309,6 +409,7 @@ def load_spec(path: Path) -> Spec:
 
     located = parse_located(path)
     problems = _Problems()
+    _control_problems(located.data, (), located, problems)
     _schema_problems(located, problems)
     problems.raise_if_any()
     digest = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()

@@ -60,7 +60,11 @@ class GeneratedSpec:
     sudo: Literal["passwordless"] | None = None
     apt: tuple[str, ...] = ()
     pip: tuple[str, ...] = ()
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)  # ENV: kept in the image
+    build_env: Mapping[str, str] = field(default_factory=dict)  # ARG: for the installs only
+    # files the pip options name (-r/-c), as (name in the build context, absolute source);
+    # `pip` entries refer to them by that context name
+    files: tuple[tuple[str, Path], ...] = ()
     folders: tuple[str, ...] = ()  # absolute paths created and owned by the notebook user
     user: str = "jovyan"
     platform: str | None = None

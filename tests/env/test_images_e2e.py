@@ -53,7 +53,7 @@ def workspace(tmp: Path, registry: str, prefix: str, **extra: Any) -> dict[str, 
         # the local dockerd has no bridge network: builds must ask for the host's
         "build": {"network": "host"},
         "images": [
-            {"name": "sudo-nb", "from": base, "sudo": "passwordless", "env": {"TEAM": "ds"}},
+            {"name": "env-nb", "from": base, "env": {"TEAM": "ds"}},
             {"name": "tool", "build": {"context": "images/tool"}},
             {"name": "pinned", "tag": "v1", "from": base, "folders": ["/home/jovyan/data"]},
         ],
@@ -82,7 +82,7 @@ def test_plan_apply_then_nothing_to_do_then_exactly_the_touched_image(tmp_path: 
     assert first.code == 2, first.text
     assert "Plan: 3 to build." in first.out
     plan = plan_json(tmp_path)
-    assert kinds(plan) == {"sudo-nb": "build", "tool": "build", "pinned": "build"}
+    assert kinds(plan) == {"env-nb": "build", "tool": "build", "pinned": "build"}
 
     applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
@@ -126,7 +126,7 @@ def test_image_the_engine_holds_is_pushed_not_rebuilt(tmp_path: Path) -> None:
     # delete it from the registry (its delete API is on); the engine still holds the image
     assert requests.delete(f"http://{registry}/v2/{repo}/manifests/{digest}", timeout=10).ok
 
-    assert kinds(plan_json(tmp_path)) == {"sudo-nb": "push"}
+    assert kinds(plan_json(tmp_path)) == {"env-nb": "push"}
     applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
     assert "0 built, 1 pushed" in applied.out

@@ -95,6 +95,9 @@ def test_modes_are_normalised_to_what_git_keeps(st_mode: int, kind: str, expecte
         ("FROM ${UNSET}\n", None, []),
         ("# FROM commented:1\nFROM real:1\nFROM real:1\n", None, ["real:1"]),
         ("FROM \\\n  split/line:3\n", None, ["split/line:3"]),
+        # Docker drops a comment line inside a continuation: it is not the base image
+        ("FROM \\\n# the base:\n  real/base:1\n", None, ["real/base:1"]),
+        ("FROM \\\n  # indented\n\n  real/base:2 AS b\nFROM b\n", None, ["real/base:2"]),
     ],
 )
 def test_base_images(dockerfile: str, args: dict[str, str] | None, expected: list[str]) -> None:

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+import json
+import shlex
+from pathlib import Path
+
 import pytest
 
-from kfws.images.dockerfile import generate_dockerfile
+from kfws.images.dockerfile import PIP_FILES_DIR, generate_dockerfile
+from kfws.images.instructions import split_instructions
 from kfws.spec.model import GeneratedSpec
+from tests.unit.images.dockerfile_check import check_generated
 
 BASE = "127.0.0.1:15001/kfws-base/notebook:busybox"
 
@@ -55,8 +61,8 @@ def test_env_values_are_json_quoted_and_sorted() -> None:
 
 def test_folders_are_created_and_owned_by_the_user() -> None:
     text = generate_dockerfile(GeneratedSpec(base=BASE, folders=("/home/jovyan/data", "/opt/x y")))
-    assert "mkdir -p '/home/jovyan/data' '/opt/x y'" in text
-    assert "chown -R jovyan '/home/jovyan/data' '/opt/x y'" in text
+    assert "mkdir -p /home/jovyan/data '/opt/x y'" in text
+    assert "chown -R jovyan /home/jovyan/data '/opt/x y'" in text
 
 
 @pytest.mark.parametrize(
@@ -69,3 +75,70 @@ def test_folders_are_created_and_owned_by_the_user() -> None:
 def test_same_spec_same_bytes_whatever_the_declared_order_of_sets(spec: GeneratedSpec) -> None:
     reference = GeneratedSpec(base=BASE, apt=("a", "b"), env={"A": "2", "B": "1"})
     assert generate_dockerfile(spec) == generate_dockerfile(reference)
+
+
+HOSTILE = GeneratedSpec(
+    base=BASE,
+    apt=("curl=7.*", "vim/bookworm-backports"),
+    pip=(
+        "pandas>=2",
+        "name @ https://example.com/x.whl ; python_version>'3'",
+        "--index-url=https://p.example.com/s?a=1&b=$x",
+    ),
+    env={"DOLLAR": "$HOME ${X} $(id)", "UNI": "café データ", "Q": "a \"b\" 'c' \\n\\", "E": ""},
+    build_env={"PIP_INDEX_URL": "https://p.example.com/$s", "HTTPS_PROXY": "http://proxy:3128"},
+    folders=("/data/it's", "/home/jovyan/a b", "/opt/$(reboot)", "/srv/x\\"),
+    user="alice",
+    sudo="passwordless",
+)
+
+
+def test_every_string_stays_in_its_place() -> None:
+    text = generate_dockerfile(HOSTILE)
+    check_generated(text, HOSTILE)
+    assert "\\u" not in text and "café データ" in text  # non-ASCII as is, not JSON-escaped
+
+
+def test_env_comes_after_every_install_so_changing_it_reuses_their_layers() -> None:
+    keywords = [s.keyword for s in split_instructions(generate_dockerfile(HOSTILE))]
+    assert keywords.index("ENV") > max(i for i, k in enumerate(keywords) if k == "RUN")
+
+
+def test_build_env_is_an_arg_never_an_env() -> None:
+    spec = GeneratedSpec(base=BASE, pip=("pandas",), build_env={"PIP_INDEX_URL": "https://p/s"})
+    steps = split_instructions(generate_dockerfile(spec))
+    assert [s.rest for s in steps if s.keyword == "ARG"] == ['PIP_INDEX_URL="https://p/s"']
+    assert not [s for s in steps if s.keyword == "ENV"]
+    assert [s.keyword for s in steps].index("ARG") < [s.keyword for s in steps].index("RUN")
+
+
+def test_pip_files_are_copied_in_json_form_used_and_removed() -> None:
+    spec = GeneratedSpec(
+        base=BASE,
+        pip=("--requirement=pip/0-requirements.txt", "--constraint=pip/1-c.txt", "pandas"),
+        files=(
+            ("pip/0-requirements.txt", Path("/w/requirements.txt")),
+            ("pip/1-c.txt", Path("/w/c.txt")),
+        ),
+    )
+    text = generate_dockerfile(spec)
+    check_generated(text, spec)
+    steps = split_instructions(text)
+    copy = next(s for s in steps if s.keyword == "COPY")
+    assert json.loads(copy.rest) == ["pip/0-requirements.txt", "pip/1-c.txt", PIP_FILES_DIR + "/"]
+    run = shlex.split(next(s for s in steps if s.keyword == "RUN").rest)
+    assert run[run.index("--requirement") + 1] == f"{PIP_FILES_DIR}/0-requirements.txt"
+    assert run[run.index("--constraint") + 1] == f"{PIP_FILES_DIR}/1-c.txt"
+    assert run[-4:] == ["&&", "rm", "-rf", PIP_FILES_DIR]
+
+
+def test_apt_pins_are_quoted_so_the_shell_does_not_glob_them() -> None:
+    text = generate_dockerfile(GeneratedSpec(base=BASE, apt=("curl=7.*",)))
+    assert "'curl=7.*'" in text
+
+
+def test_passwordless_sudo_installs_sudo_when_missing_or_fails_with_a_message() -> None:
+    text = generate_dockerfile(GeneratedSpec(base=BASE, sudo="passwordless"))
+    run = next(s for s in split_instructions(text) if s.keyword == "RUN").rest
+    assert "command -v sudo" in run and "apt-get install -y --no-install-recommends sudo" in run
+    assert "has neither sudo nor apt-get" in run and "exit 1" in run

@@ -126,3 +126,75 @@ def test_secret_looking_build_args_are_refused(tmp_path: Path, name: str) -> Non
 
 def test_ordinary_build_args_pass(tmp_path: Path) -> None:
     check_build_args(spec(built(make_context(tmp_path), args={"PY": "3.11", "BASE_TAG": "1"})))
+
+
+def test_a_comment_inside_the_from_continuation_is_not_the_base(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path)
+    (ctx / "Dockerfile").write_text(
+        "FROM \\\n# pinned by the platform team\n reg.example.com/base:1\n"
+    )
+    assert read_inputs(built(ctx), resolve).base_digest == BASE_DIGEST
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"FROM reg.example.com/Base:1\n", "is not an image reference"),
+        (b"FROM caf\xe9\n", "UTF-8"),
+    ],
+)
+def test_a_dockerfile_kfws_cannot_use_is_a_located_error(
+    tmp_path: Path, content: bytes, fragment: str
+) -> None:
+    ctx = make_context(tmp_path)
+    (ctx / "Dockerfile").write_bytes(content)
+    with pytest.raises(SpecError) as e:
+        read_inputs(built(ctx), resolve)
+    assert fragment in e.value.render()
+
+
+def test_pip_files_of_a_generated_image_are_part_of_its_digest(tmp_path: Path) -> None:
+    req = tmp_path / "requirements.txt"
+    req.write_text("pandas\n")
+
+    def image() -> ImageSpec:
+        return ImageSpec(
+            name="gen",
+            repository="reg.example.com/team/gen",
+            tag=None,
+            build=None,
+            generated=GeneratedSpec(
+                base="reg.example.com/base:1",
+                pip=("--requirement=pip/0-requirements.txt",),
+                files=(("pip/0-requirements.txt", req),),
+            ),
+            location="workspace.yaml:9",
+        )
+
+    first = read_inputs(image(), resolve)
+    assert first.tag == read_inputs(image(), resolve).tag
+    req.write_text("pandas==2.2.0\n")
+    assert read_inputs(image(), resolve).tag != first.tag
+
+
+@pytest.mark.parametrize(
+    ("args", "refused"),
+    [
+        ({"INDEX": "https://bob:hunter2@pypi.example.com/simple"}, True),
+        ({"AUTHOR": "me", "BYPASS_PROXY": "1", "COMPASS_HOME": "/x"}, False),
+    ],
+)
+def test_build_args_are_judged_by_the_same_check_as_validate(
+    tmp_path: Path, args: dict[str, str], refused: bool
+) -> None:
+    from kfws.spec.checks import secret_key_problem, secret_value_problem
+
+    ctx = make_context(tmp_path)
+    expected = any(secret_key_problem(k) or secret_value_problem(v) for k, v in args.items())
+    assert expected == refused
+    if refused:
+        with pytest.raises(SpecError) as e:
+            check_build_args(spec(built(ctx, args=args)))
+        assert "hunter2" not in e.value.render()
+    else:
+        check_build_args(spec(built(ctx, args=args)))

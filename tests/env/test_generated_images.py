@@ -1,0 +1,144 @@
+"""Generated images do what workspace.yaml says, checked in the images the real dockerd builds
+(through `kfws apply`) and run (Docker SDK, network_mode none, as the notebook user)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from tests.conftest import need_env
+from tests.env.kfws_cli import run_kfws, unique, write_workspace
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    c = docker.from_env(timeout=600)
+    yield c
+    c.close()
+
+
+def images_only(prefix: str, *images: dict[str, Any]) -> dict[str, Any]:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    return {
+        "apiVersion": "kfws/v1alpha1",
+        "kind": "Workspace",
+        "registry": {
+            "default": f"{registry}/{prefix}",
+            "registries": {registry: {"insecure": True}},
+        },
+        "images": list(images),
+    }
+
+
+def applied_reference(folder: Path, name: str) -> str:
+    planned = run_kfws("plan", "--format", "json", cwd=folder)
+    plan = json.loads(planned.out)
+    return next(str(c["target"]) for c in plan["changes"] if c["details"].get("name") == name)
+
+
+def apply(folder: Path, doc: dict[str, Any], name: str) -> str:
+    write_workspace(folder, doc)
+    reference = applied_reference(folder, name)
+    result = run_kfws("apply", "--auto-approve", cwd=folder)
+    assert result.code == 0, result.text
+    return reference
+
+
+def run_as_user(client: Any, reference: str, *command: str) -> tuple[int, str]:
+    container = client.containers.run(
+        reference, list(command), detach=True, network_mode="none", user="jovyan"
+    )
+    try:
+        status = container.wait(timeout=120)
+        return int(status["StatusCode"]), container.logs().decode()
+    finally:
+        container.remove(force=True)
+
+
+ENV = {
+    "DOLLAR": "$HOME ${PATH} $(id) `id`",
+    "UNICODE": "café データ ✓",
+    "QUOTES": "a \"b\" 'c'",
+    "BACKSLASH": "C:\\temp\\ end\\",
+    "SPACES": "  two  spaces  ",
+    "EMPTY": "",
+    "EQUALS": "a=b=c",
+}
+
+
+def test_env_values_reach_the_image_exactly_as_written(tmp_path: Path, client: Any) -> None:
+    base = need_env("KFWS_TEST_BASE_IMAGE")
+    reference = apply(
+        tmp_path, images_only(unique("env"), {"name": "nb", "from": base, "env": ENV}), "nb"
+    )
+    env = client.images.get(reference).attrs["Config"]["Env"]
+    for key, value in ENV.items():
+        assert f"{key}={value}" in env, (key, env)
+
+
+def test_build_env_reaches_the_installs_but_not_the_image(tmp_path: Path, client: Any) -> None:
+    # pip is already in the base: `-r` and `-c` are satisfied without any index, and the
+    # unreachable index proves nothing was fetched; the ARGs show in the RUN step's history
+    (tmp_path / "reqs").mkdir(parents=True)
+    (tmp_path / "reqs" / "requirements.txt").write_text("pip\n")
+    (tmp_path / "constraints.txt").write_text("pip>=1\n")
+    image = {
+        "name": "nb",
+        "from": need_env("KFWS_TEST_PYTHON_BASE_IMAGE"),
+        "pip": [
+            "--index-url http://127.0.0.1:9/simple",
+            "-r reqs/requirements.txt",
+            "-c constraints.txt",
+        ],
+        "buildEnv": {"KFWS_PROBE": "probe $HOME café", "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
+        "env": {"KEPT": "yes"},
+    }
+    reference = apply(tmp_path, images_only(unique("benv"), image), "nb")
+    built = client.images.get(reference)
+    env = built.attrs["Config"]["Env"]
+    assert "KEPT=yes" in env
+    assert not [e for e in env if e.startswith(("KFWS_PROBE=", "PIP_DISABLE_PIP_VERSION_CHECK="))]
+    pip_steps = [h["CreatedBy"] for h in built.history() if "pip install" in h["CreatedBy"]]
+    assert pip_steps and "KFWS_PROBE=probe $HOME café" in pip_steps[0], pip_steps
+    status, out = run_as_user(client, reference, "ls", "-a", "/tmp")
+    assert status == 0 and "kfws-pip" not in out  # the copied files were removed
+
+
+def test_passwordless_sudo_works_for_the_notebook_user(tmp_path: Path, client: Any) -> None:
+    image = {"name": "nb", "from": need_env("KFWS_TEST_PYTHON_BASE_IMAGE"), "sudo": "passwordless"}
+    reference = apply(tmp_path, images_only(unique("sudo"), image), "nb")
+    status, out = run_as_user(client, reference, "sudo", "-n", "id", "-u")
+    assert (status, out.strip()) == (0, "0"), out
+    assert run_as_user(client, reference, "sudo", "-n", "true")[0] == 0
+
+
+def test_sudo_is_installed_on_a_debian_base_without_it(tmp_path: Path, client: Any) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    python_base = need_env("KFWS_TEST_PYTHON_BASE_IMAGE")
+    # a base with apt but without sudo, made from the environment's Debian base
+    no_sudo = f"{registry}/{unique('nosudo')}/python:bookworm"
+    (tmp_path / "base").mkdir()
+    (tmp_path / "base" / "Dockerfile").write_text(
+        f"FROM {python_base}\nUSER root\n"
+        "RUN apt-get purge -y sudo && ! command -v sudo\nUSER 1000\n"
+    )
+    client.images.build(path=str(tmp_path / "base"), tag=no_sudo, network_mode="host", rm=True)
+    for line in client.images.push(no_sudo, stream=True, decode=True):
+        assert "error" not in line, line
+    image = {"name": "nb", "from": no_sudo, "sudo": "passwordless"}
+    reference = apply(tmp_path / "ws", images_only(unique("sudo"), image), "nb")
+    status, out = run_as_user(client, reference, "sudo", "-n", "true")
+    assert status == 0, out
+
+
+def test_sudo_on_a_base_without_sudo_or_apt_fails_the_build_saying_why(tmp_path: Path) -> None:
+    image = {"name": "nb", "from": need_env("KFWS_TEST_BASE_IMAGE"), "sudo": "passwordless"}
+    write_workspace(tmp_path, images_only(unique("nosudo"), image))
+    result = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert result.code != 0
+    assert "has neither sudo nor apt-get" in result.text, result.text

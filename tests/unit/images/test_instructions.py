@@ -1,0 +1,42 @@
+"""The Dockerfile splitter against Docker's own parser rules (moby/buildkit parser tests)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kfws.images.instructions import split_instructions
+
+
+def kw(text: str) -> list[tuple[str, str]]:
+    return [(i.keyword, i.rest) for i in split_instructions(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("FROM a\nRUN x\n", [("FROM", "a"), ("RUN", "x")]),
+        ("from a\n", [("FROM", "a")]),
+        # a comment inside a continuation is dropped, not taken for the next instruction
+        ("FROM \\\n# a comment\n  base:1\n", [("FROM", "base:1")]),
+        ("RUN a \\\n    # note\n    && b\n", [("RUN", "a     && b")]),
+        # blank lines inside a continuation are skipped too
+        ("RUN a \\\n\n  b\n", [("RUN", "a   b")]),
+        # the escape char may be followed by blanks
+        ("RUN a \\  \n b\n", [("RUN", "a  b")]),
+        ("  # indented comment\nFROM x\n", [("FROM", "x")]),
+        # the escape directive, only at the top
+        ("# escape=`\nFROM x\nRUN a `\n b\n", [("FROM", "x"), ("RUN", "a  b")]),
+        ("# note\n# escape=`\nRUN a `\n", [("RUN", "a `")]),
+        ("FROM x\r\nRUN y\r\n", [("FROM", "x"), ("RUN", "y")]),
+        ("\ufeffFROM x\n", [("FROM", "x")]),
+        ("FROM\tx\n", [("FROM", "x")]),
+        ("RUN a \\\n", [("RUN", "a")]),
+    ],
+)
+def test_docker_line_rules(text: str, expected: list[tuple[str, str]]) -> None:
+    assert kw(text) == expected
+
+
+def test_lines_are_counted_from_one_where_each_instruction_starts() -> None:
+    steps = split_instructions("# c\nFROM a\n\nRUN b \\\n c\nUSER x\n")
+    assert [s.line for s in steps] == [2, 4, 6]

@@ -1,0 +1,146 @@
+"""The pure checks as tables: what each refuses, and the look-alikes it must let through."""
+
+from __future__ import annotations
+
+import pytest
+
+from kfws.spec import checks
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["GITHUB_TOKEN", "db_password", "AWS_SECRET_ACCESS_KEY", "API_KEY", "apiKey", "PGPASSWORD",
+     "NPM_AUTH", "ssh-private-key", "clientSecret", "MY_CREDENTIALS", "PASS"],
+)  # fmt: skip
+def test_credential_names_are_refused(name: str) -> None:
+    assert "looks like a credential" in (checks.secret_key_problem(name) or "")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["AUTHOR", "BYPASS_PROXY", "COMPASS_HOME", "KEYBOARD_LAYOUT", "MONKEY",
+     "TOKENIZERS_PARALLELISM", "SORT_KEY", "PASSAGE", "authority", "MPLBACKEND", "DATA_DIR"],
+)  # fmt: skip
+def test_names_that_merely_contain_a_credential_word_pass(name: str) -> None:
+    assert checks.secret_key_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("https://bob:hunter2@pypi.example.com/simple", "a URL with a password"),
+        ("postgres://u:p@db:5432/x", "a URL with a password"),
+        ("-----BEGIN OPENSSH PRIVATE KEY-----\nabc", "a private key"),
+        ("-----BEGIN RSA PRIVATE KEY-----", "a private key"),
+        ("ghp_" + "a1" * 18, "a GitHub token"),
+        ("AKIA" + "ABCDEFGHIJKLMNOP", "an AWS access key"),
+        ("xoxb-1234567890-abcdef", "a Slack token"),
+        ("glpat-" + "x" * 20, "a GitLab token"),
+        ("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.abc", "a JSON Web Token"),
+    ],
+)
+def test_credential_shaped_values_are_refused_without_echoing_them(value: str, what: str) -> None:
+    problem = checks.secret_value_problem(value) or ""
+    assert what in problem
+    assert value not in problem
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["https://pypi.example.com/simple", "http://proxy.example.com:3128", "user@example.com",
+     "/opt/datasets", "Agg", "ssh://git@github.com/org/repo", "-----BEGIN CERTIFICATE-----",
+     "127.0.0.1:15001/ds-team/nb:v1@sha256:" + "a" * 64, "sk-short"],
+)  # fmt: skip
+def test_ordinary_values_pass(value: str) -> None:
+    assert checks.secret_value_problem(value) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [("aa\n", "newline"), ("a\0b", "nul"), ("\x1b[31m", "escape"), ("a\rb", "carriage return"),
+     ("x\u202ey", "right-to-left override"), ("x\u2066", "left-to-right isolate"),
+     ("\x85", "control"), ("a\tb", "tab"), ("\u2028", "line separator")],
+)  # fmt: skip
+def test_control_and_bidi_characters_are_named(text: str, named: str) -> None:
+    assert named in (checks.control_problem(text) or "")
+
+
+@pytest.mark.parametrize("text", ["café", "データ", "a b", "$HOME", 'say "hi"', "back\\slash"])
+def test_printable_text_of_any_script_passes(text: str) -> None:
+    assert checks.control_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    ("folder", "ok"),
+    [
+        ("/home/jovyan/data", True), ("/opt/team", True), ("/data", True), ("/srv/x", True),
+        ("/data/it's mine", True), ("/", False), ("/etc", False), ("/etc/sudoers.d", False),
+        ("/usr", False), ("/usr/local/bin", False), ("/var/lib/x", False), ("/lib64", False),
+        ("/proc/1", False), ("/root", False), ("/opt", False), ("/home", False), ("/tmp", False),
+        ("data", False), ("/opt/../etc", False), ("/opt/./x", False), ("//etc", False),
+        ("/opt/x/", False), ("/bin", False), ("/sys", False), ("/dev/shm", False),
+    ],
+)  # fmt: skip
+def test_folders_are_never_system_folders(folder: str, ok: bool) -> None:
+    assert (checks.folder_problem(folder) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("package", "ok"),
+    [("vim", True), ("libc6-dev", True), ("g++", True), ("curl=7.*", True),
+     ("curl=7.88.1-10+deb12u5", True), ("vim/bookworm-backports", True), ("aa\n", False),
+     ("Vim", False), ("a", False), ("x;y", False), ("curl=$(id)", False), ("-y", False)],
+)  # fmt: skip
+def test_apt_names_pins_and_releases(package: str, ok: bool) -> None:
+    assert (checks.apt_problem(package) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("name", "ok"),
+    [("A", True), ("_X1", True), ("MPLBACKEND", True), ("A-B", False), ("1X", False),
+     ("A\n", False), ("A B", False), ("", False)],
+)  # fmt: skip
+def test_env_names(name: str, ok: bool) -> None:
+    assert (checks.env_name_problem(name) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("user", "ok"),
+    [("jovyan", True), ("_svc", True), ("a-b", True), ("jovyan\n", False), ("Root", False),
+     ("a" * 33, False), ("x;y", False)],
+)  # fmt: skip
+def test_user_names(user: str, ok: bool) -> None:
+    assert (checks.user_problem(user) is None) == ok
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ("pandas>=2", None),
+        ("tensorflow==2.16.*", None),
+        ("--index-url https://pypi.example.com/simple", None),
+        ("--index-url=https://pypi.example.com/simple", None),
+        ("-i https://pypi.example.com/simple", None),
+        ("--extra-index-url https://extra.example.com/simple", None),
+        ("-r requirements.txt", None),
+        ("--constraint=constraints.txt", None),
+        ("--index-url ftp://x.example.com/", "http(s) URL"),
+        ("--index-url https://tok@x.example.com/", "credentials in an index URL"),
+        ("--index-url", "one value"),
+        ("--index-url a b", "one value"),
+        ("--trusted-host x", "the pip options kfws passes on"),
+        ("--pre", "the pip options kfws passes on"),
+        ("pandas>>=2", "not a valid pip requirement"),
+    ],
+)
+def test_pip_entries_and_options(entry: str, fragment: str | None) -> None:
+    problem = checks.pip_problem(entry)
+    assert (problem is None) if fragment is None else (fragment in (problem or ""))
+
+
+def test_unknown_managed_names_get_a_did_you_mean() -> None:
+    assert "did you mean 'jupyter-tf'" in (
+        checks.reference_problem("jupyter-tv", {"jupyter-tf"}) or ""
+    )
+    far = checks.reference_problem("zzz", {"jupyter-tf"}) or ""
+    assert "did you mean" not in far and "jupyter-tf" in far
