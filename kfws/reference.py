@@ -13,13 +13,13 @@ from dataclasses import dataclass
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
 _DOMAIN_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
 _DOMAIN = rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*|\[[0-9a-fA-F:]+\])(?::[0-9]+)?"
-_TAG = r"[\w][\w.-]{0,127}"
+_TAG = r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"  # Go's ASCII \w, not Python's Unicode one
 _DIGEST = r"[a-z0-9]+(?:[+._-][a-z0-9]+)*:[0-9a-fA-F]{32,}"
 _REFERENCE = re.compile(
     rf"^(?:(?P<domain>{_DOMAIN})/)?(?P<path>{_COMPONENT}(?:/{_COMPONENT})*)"
-    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?$"
+    rf"(?::(?P<tag>{_TAG}))?(?:@(?P<digest>{_DIGEST}))?"
 )
-_SHA256 = re.compile(r"^sha256:[0-9a-f]{64}$")
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 DOCKER_HUB = "docker.io"
 
 
@@ -58,7 +58,7 @@ def parse_reference(text: str) -> ImageReference:
         raise ReferenceError(f"{text!r} is not an image reference (empty or surrounding spaces)")
     if len(text) > 255 + 128 + 72:
         raise ReferenceError(f"{text[:40]}… is too long to be an image reference")
-    match = _REFERENCE.match(text)
+    match = _REFERENCE.fullmatch(text)  # whole string: no trailing newline
     if not match:
         raise ReferenceError(_explain(text))
     domain, path = match["domain"], match["path"]
@@ -75,19 +75,19 @@ def parse_reference(text: str) -> ImageReference:
     if registry == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
     digest = match["digest"]
-    if digest and digest.startswith("sha256:") and not _SHA256.match(digest):
+    if digest and digest.startswith("sha256:") and not _SHA256.fullmatch(digest):
         raise ReferenceError(f"{text!r}: a sha256 digest is 'sha256:' and 64 lower-case hex digits")
     return ImageReference(registry, path, match["tag"], digest)
 
 
 def _explain(text: str) -> str:
     name, _, digest = text.partition("@")
-    if digest and not re.match(rf"^{_DIGEST}$", digest):
+    if digest and not re.fullmatch(_DIGEST, digest):
         return f"{text!r}: the digest after '@' must look like sha256:<64 hex digits>"
     last = name.rsplit("/", 1)[-1]
     if ":" in last:
         tag = last.split(":", 1)[1]
-        if not re.match(rf"^{_TAG}$", tag):
+        if not re.fullmatch(_TAG, tag):
             return (
                 f"{text!r}: the tag {tag!r} must be 1-128 characters of letters, digits, "
                 "'_', '.' and '-', not starting with '.' or '-'"

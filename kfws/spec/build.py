@@ -44,7 +44,7 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
     for host, opts in (registry.get("registries") or {}).items():
         ca = opts.get("caFile")
         ca_path = (root / ca) if ca else None
-        if ca_path is not None and not ca_path.is_file():
+        if ca_path is not None and not checks.is_regular_file(ca_path):
             check(
                 ("registry", "registries", host, "caFile"), f"the CA file {ca_path} does not exist"
             )
@@ -137,6 +137,14 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
     )
 
 
+def _absolute(path: Path) -> Path:
+    """The resolved path; one that can't be resolved has had its problem reported already."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop, before Python 3.13
+        return path.absolute()
+
+
 def _auto(value: Any) -> str | None:
     return None if value in (None, "auto") else str(value)
 
@@ -174,8 +182,8 @@ def _image(
             checks.inside_problem(root, dockerfile, "Dockerfile", "file"),
         )
         build = BuildSpec(
-            context=context.resolve(),
-            dockerfile=dockerfile.resolve(),
+            context=_absolute(context),
+            dockerfile=_absolute(dockerfile),
             args={str(k): str(v) for k, v in (b.get("args") or {}).items()},
             target=b.get("target"),
             platform=b.get("platform"),
@@ -276,7 +284,7 @@ def _pip_entries(
             safe = re.sub(r"[^A-Za-z0-9._-]", "_", Path(value).name)
             context_name = f"pip/{len(files)}-{safe}"
             if not inside:
-                files.append((context_name, source.resolve()))
+                files.append((context_name, _absolute(source)))
             value = context_name
         pip.append(f"{name}={value}")
     return tuple(pip), tuple(files)

@@ -173,16 +173,28 @@ def folder_problem(folder: str) -> str | None:
 
 def inside_problem(root: Path, candidate: Path, what: str, must: str) -> str | None:
     """`candidate` must exist (`must` = "dir"/"file") and resolve (symlinks too) inside root."""
-    resolved = candidate.resolve()
     try:
+        resolved = candidate.resolve()
         resolved.relative_to(root.resolve())
+        is_dir, is_file = resolved.is_dir(), resolved.is_file()
     except ValueError:
         return f"the {what} {candidate} leaves the workspace folder {root}; keep it inside"
-    if must == "dir" and not resolved.is_dir():
+    except OSError as e:  # a name too long, no permission...
+        return f"the {what} {str(candidate)[:200]} cannot be used: {e.strerror}"
+    except RuntimeError:  # Python < 3.13 reports a symlink loop so
+        return f"the {what} {str(candidate)[:200]} cannot be used: a symbolic link loop"
+    if must == "dir" and not is_dir:
         return f"the {what} {candidate} is not a folder"
-    if must == "file" and not resolved.is_file():
+    if must == "file" and not is_file:
         return f"the {what} {candidate} does not exist"
     return None
+
+
+def is_regular_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name too long, a loop: not a usable file
+        return False
 
 
 # Names are split into words (snake_case, kebab-case, camelCase) and matched word by word, so

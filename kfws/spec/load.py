@@ -317,6 +317,15 @@ def _control_problems(node: Any, path: Path_, located: Located, problems: _Probl
     if isinstance(node, dict):
         for key, value in node.items():
             child = (*path, str(key))
+            if not isinstance(key, str):
+                # YAML 1.1 reads ON, yes, 1, null as bool, int, None: `env: {ON: 1}` would
+                # quietly become TRUE=1
+                problems.add(
+                    located.where(child),
+                    child,
+                    f"this key is read as {type(key).__name__} {key!r}, not as text; quote it",
+                )
+                continue
             problem = control_problem(str(key))
             if problem:
                 problems.add(located.where(child), (*path, repr(str(key))), "the key " + problem)
@@ -364,7 +373,7 @@ def _schema_problems(located: Located, problems: _Problems) -> None:
         path: Path_ = tuple(error.absolute_path)
         if error.validator == "additionalProperties" and isinstance(error.instance, dict):
             allowed = sorted((_schema_node(schema, path) or {}).get("properties", {}))
-            for key in sorted(k for k in error.instance if k not in allowed):
+            for key in sorted((k for k in error.instance if k not in allowed), key=str):
                 from kfws.spec.checks import secret_key_problem
 
                 secret = secret_key_problem(str(key))

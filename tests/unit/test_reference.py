@@ -56,6 +56,10 @@ def test_valid(
         ("r.io/a@md5", "digest"),
         ("r.io//a", "not a valid image reference"),
         ("r.io/a/", "not a valid image reference"),
+        # the whole string must match: a trailing newline would start a new Dockerfile line
+        ("r.io/a:1\n", "surrounding spaces"),
+        ("r.io/a:1\nRUN id", "1-128 characters"),
+        ("r.io/a:vé", "1-128 characters"),  # Docker's \w is ASCII
     ],
 )
 def test_invalid(text: str, message: str) -> None:

@@ -40,6 +40,7 @@ registry:
   default: 127.0.0.1:15001/ds-team
   registries:
     127.0.0.1:15001: {insecure: true}
+build: {network: host}
 images:
   - name: jupyter-sudo
     from: 127.0.0.1:15001/kfws-base/python:bookworm

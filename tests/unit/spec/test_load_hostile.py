@@ -127,6 +127,7 @@ HOSTILE = [
         8,
         "images[1].from",
     ),
+    ("env-key-yaml-bool", "    env: {ON: '1'}\n", "read as bool True", 7, "images[0].env.True"),
     (
         "apt-pin-injection",
         "    apt: ['curl=$(id)']\n",
@@ -238,3 +239,26 @@ def test_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SpecError) as e:
         load_spec(tmp_path)
     assert "a folder" in e.value.render()
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "  - name: tool\n    build: {context: " + "x" * 300 + "}\n",
+        "    pip: [-r " + "x" * 300 + "]\n",
+        "  - name: tool\n    build: {context: loop}\n",
+    ],
+)
+def test_paths_the_system_cannot_use_are_located_errors(tmp_path: Path, tail: str) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")  # ELOOP
+    found = load(tmp_path, tail, "\n")
+    assert any("cannot be used" in m for _, m in found), found
+
+
+def test_a_ca_file_name_too_long_is_a_located_error(tmp_path: Path) -> None:
+    extra = "registry:\n  registries:\n    reg.example.com: {caFile: " + "x" * 300 + "}\n"
+    path = tmp_path / "workspace.yaml"
+    path.write_text(HEAD.replace("registry: {default: reg.example.com/team}\n", "") + extra)
+    with pytest.raises(SpecError) as e:
+        load_spec(path)
+    assert "the CA file" in e.value.render()
