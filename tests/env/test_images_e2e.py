@@ -261,7 +261,7 @@ def test_build_logs_and_kfws_state_are_private(tmp_path: Path) -> None:
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(state) == 0o755  # not kfws's folder: left alone
     assert mode(state / "kfws") == 0o700 and mode(state / "kfws" / "logs") == 0o700
-    logs = list((state / "kfws" / "logs").glob("sudo-nb-*.log"))
+    logs = list((state / "kfws" / "logs").glob("env-nb-*.log"))
     assert logs and all(mode(p) == 0o600 for p in logs)
 
 
