@@ -53,7 +53,13 @@ def workspace(tmp: Path, registry: str, prefix: str, **extra: Any) -> dict[str, 
         # the local dockerd has no bridge network: builds must ask for the host's
         "build": {"network": "host"},
         "images": [
-            {"name": "env-nb", "from": base, "env": {"TEAM": "ds"}},
+            {
+                # sudo needs a base with sudo (or apt to install it): the Debian one
+                "name": "sudo-nb",
+                "from": need_env("KFWS_TEST_PYTHON_BASE_IMAGE"),
+                "sudo": "passwordless",
+                "env": {"TEAM": "ds"},
+            },
             {"name": "tool", "build": {"context": "images/tool"}},
             {"name": "pinned", "tag": "v1", "from": base, "folders": ["/home/jovyan/data"]},
         ],
@@ -82,7 +88,7 @@ def test_plan_apply_then_nothing_to_do_then_exactly_the_touched_image(tmp_path: 
     assert first.code == 2, first.text
     assert "Plan: 3 to build." in first.out
     plan = plan_json(tmp_path)
-    assert kinds(plan) == {"env-nb": "build", "tool": "build", "pinned": "build"}
+    assert kinds(plan) == {"sudo-nb": "build", "tool": "build", "pinned": "build"}
 
     applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
@@ -126,7 +132,7 @@ def test_image_the_engine_holds_is_pushed_not_rebuilt(tmp_path: Path) -> None:
     # delete it from the registry (its delete API is on); the engine still holds the image
     assert requests.delete(f"http://{registry}/v2/{repo}/manifests/{digest}", timeout=10).ok
 
-    assert kinds(plan_json(tmp_path)) == {"env-nb": "push"}
+    assert kinds(plan_json(tmp_path)) == {"sudo-nb": "push"}
     applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
     assert "0 built, 1 pushed" in applied.out
@@ -261,7 +267,7 @@ def test_build_logs_and_kfws_state_are_private(tmp_path: Path) -> None:
     mode = lambda p: stat.S_IMODE(p.stat().st_mode)  # noqa: E731
     assert mode(state) == 0o755  # not kfws's folder: left alone
     assert mode(state / "kfws") == 0o700 and mode(state / "kfws" / "logs") == 0o700
-    logs = list((state / "kfws" / "logs").glob("env-nb-*.log"))
+    logs = list((state / "kfws" / "logs").glob("sudo-nb-*.log"))
     assert logs and all(mode(p) == 0o600 for p in logs)
 
 

@@ -42,7 +42,12 @@ def workspace(prefix: str, options: list[str]) -> dict[str, Any]:
         "cluster": {"namespace": k8s.namespace(), "restart": "rollout"},
         "build": {"network": "host"},  # the local dockerd has no bridge network
         "images": [
-            {"name": "nb-env", "from": base, "env": {"TEAM": "ds"}},
+            {
+                # sudo needs a base with sudo (or apt to install it): the Debian one
+                "name": "nb-sudo",
+                "from": need_env("KFWS_TEST_PYTHON_BASE_IMAGE"),
+                "sudo": "passwordless",
+            },
             {"name": "nb-data", "from": base, "folders": ["/home/jovyan/data"]},
         ],
         "spawner": {"image": {"default": options[0], "options": options}},
@@ -72,7 +77,7 @@ def edit_by_hand(ns: str, drop: str, manager: str = "kubectl-edit") -> None:
 def test_saved_plan_staleness_apply_and_drift(tmp_path: Path, env: dict[str, str]) -> None:
     ns = k8s.namespace()
     prefix = unique("plans")
-    write_workspace(tmp_path, workspace(prefix, ["nb-env", "nb-data"]))
+    write_workspace(tmp_path, workspace(prefix, ["nb-sudo", "nb-data"]))
 
     # plan --out: images to build and the spawner to change
     planned = run_kfws("plan", "--out", "plan.json", cwd=tmp_path, env=env)
@@ -152,9 +157,9 @@ def test_saved_plan_staleness_apply_and_drift(tmp_path: Path, env: dict[str, str
 def test_a_changed_workspace_file_makes_the_saved_plan_refused(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    write_workspace(tmp_path, workspace(unique("ws"), ["nb-env"]))
+    write_workspace(tmp_path, workspace(unique("ws"), ["nb-sudo"]))
     assert run_kfws("plan", "--out", "plan.json", cwd=tmp_path, env=env).code == 0
-    doc = workspace(unique("ws"), ["nb-env", "nb-data"])
+    doc = workspace(unique("ws"), ["nb-sudo", "nb-data"])
     write_workspace(tmp_path, doc)
     refused = run_kfws("apply", "plan.json", cwd=tmp_path, env=env)
     assert refused.code == 1
@@ -163,7 +168,7 @@ def test_a_changed_workspace_file_makes_the_saved_plan_refused(
 
 def test_plan_files_hold_no_credentials(tmp_path: Path, env: dict[str, str]) -> None:
     auth_registry = need_env("KFWS_TEST_REGISTRY_AUTH")
-    doc = workspace(unique("cred"), ["nb-env"])
+    doc = workspace(unique("cred"), ["nb-sudo"])
     doc["registry"]["default"] = f"{auth_registry}/cred"
     doc["registry"]["registries"][auth_registry] = {"caFile": need_env("KFWS_TEST_CA_FILE")}
     write_workspace(tmp_path, doc)
@@ -177,15 +182,15 @@ def test_plan_files_hold_no_credentials(tmp_path: Path, env: dict[str, str]) -> 
 
 def test_drift_sees_a_redeploy_and_a_moved_tag(tmp_path: Path, env: dict[str, str]) -> None:
     ns = k8s.namespace()
-    write_workspace(tmp_path, workspace(unique("redeploy"), ["nb-env", "nb-data"]))
+    write_workspace(tmp_path, workspace(unique("redeploy"), ["nb-sudo", "nb-data"]))
     assert run_kfws("apply", "--auto-approve", cwd=tmp_path, env=env).code == 0
     assert run_kfws("drift", cwd=tmp_path, env=env).code == 0
 
-    # a tag moved: push another image under the nb-env reference kfws applied
+    # a tag moved: push another image under the nb-sudo reference kfws applied
     import docker
 
     options = yaml.safe_load(live_config(ns)[1])["spawnerFormDefaults"]["image"]["options"]
-    sudo_ref = next(o for o in options if "/nb-env:" in o)
+    sudo_ref = next(o for o in options if "/nb-sudo:" in o)
     engine = docker.DockerClient(base_url=need_env("DOCKER_HOST"))
     other = engine.images.get(need_env("KFWS_TEST_BASE_IMAGE"))
     repo, tag = sudo_ref.rsplit(":", 1)
