@@ -8,15 +8,14 @@ or logs them. The SDK is imported lazily so commands that don't build never load
 from __future__ import annotations
 
 import os
-import re
 import stat
-import unicodedata
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kfws.errors import EngineError
+from kfws.sanitize import terminal
 
 INPUT_DIGEST_LABEL = "dev.kfws.input-digest"
 IMAGE_NAME_LABEL = "dev.kfws.image-name"
@@ -210,20 +209,10 @@ class _log_file:
         self.f.close()
 
 
-# CSI (colours, cursor moves) and OSC (titles, links) sequences: dropped whole
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-
-
 def printable(lines: list[str]) -> list[str]:
-    """Build output made safe for the terminal: colour codes dropped, any other control or
-    format character (CR, BEL, bidi overrides) shown as an escape."""
-    return ["".join(map(_visible, _ANSI.sub("", line))) for line in lines]
-
-
-def _visible(c: str) -> str:
-    if c == "\t" or unicodedata.category(c) not in ("Cc", "Cf", "Zl", "Zp"):
-        return c
-    return f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}"
+    """Build output made safe for the terminal (kfws.sanitize.terminal): colour codes dropped,
+    any other control or format character (CR, BEL, bidi overrides) shown as an escape."""
+    return [terminal(line) for line in lines]
 
 
 def _tail(path: Path, lines: int = 12, max_bytes: int = 64 * 1024) -> str:

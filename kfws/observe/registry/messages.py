@@ -7,26 +7,21 @@ from __future__ import annotations
 
 import re
 import socket
-import unicodedata
 
 import requests
 
 from kfws.errors import RegistryError
 from kfws.observe.registry.endpoint import Endpoint
+from kfws.sanitize import one_line
 
 DETAIL_LIMIT = 200  # characters of a registry's own error text shown to the user
 
 
 def shown(text: str, limit: int = DETAIL_LIMIT) -> str:
-    """Text a registry sent, made safe to print: control and format characters (ESC, CR, NUL,
-    bidi overrides, ...) become visible escapes, so an error body can't move the cursor, recolour
-    the terminal or fake a line of kfws output; and it is cut to `limit` characters."""
-    out = "".join(
-        (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
-        if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")
-        else c
-        for c in text[: limit * 2]
-    )
+    """Text a registry sent, made safe to print (kfws.sanitize.one_line: escape sequences,
+    CR, NUL, bidi overrides become visible escapes, so an error body can't move the cursor,
+    recolour the terminal or fake a line of kfws output), and cut to `limit` characters."""
+    out = one_line(text[: limit * 2], keep_sequences=True)
     return out if len(out) <= limit else out[: limit - 1] + "…"
 
 
