@@ -103,7 +103,15 @@ def plan_from_dict(data: Any, *, source: str) -> Plan:
 
 
 def write_plan(plan: Plan, path: Path) -> None:
-    """Writes `plan` to `path`, its workspace path made relative to the plan's folder."""
+    """Writes `plan` to `path`, its workspace path made relative to the plan's folder. Only a
+    regular file (or a new one): the write renames a temporary file over `path`, which must never
+    replace a device or a link like /dev/stdout."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise PlanError(
+            "--out must name a regular file (it is replaced as a whole)",
+            where=str(path),
+            hint="to print the plan as JSON, use `--format json` instead",
+        )
     workspace = os.path.relpath(os.path.abspath(plan.spec_path), os.path.abspath(path.parent))
     recorded = Plan(
         spec_path=Path(workspace).as_posix(),

@@ -179,3 +179,13 @@ def test_invisible_characters_are_escaped_in_the_json() -> None:
     written = plan_to_json(Plan("w.yaml", "sha256:" + "0" * 64, (), (change,)))
     assert "\u202e" not in written and "\\u202e" in written and "\\u0085" in written
     assert json.loads(written)["changes"][0]["after"] == text
+
+
+def test_out_never_replaces_a_device_or_a_link(tmp_path: Path) -> None:
+    link = tmp_path / "stdout"
+    link.symlink_to("/dev/null")
+    for path in (Path("/dev/null"), link, tmp_path):
+        with pytest.raises(PlanError) as e:
+            write_plan(PLAN, path)
+        assert "regular file" in e.value.message
+    assert link.is_symlink() and Path("/dev/null").is_char_device()
