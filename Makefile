@@ -43,6 +43,7 @@ lint: venv
 ## make bench: the benchmark scripts (they print ratios measured in one run)
 bench: venv env-up
 	$(PY) bench/validate_speed.py
+	$(PY) bench/spawner_plan.py
 	source $(ENV_SH) && $(PY) bench/registry_resolve.py
 	source $(ENV_SH) && $(PY) bench/plan_images.py
 

@@ -21,6 +21,7 @@ The parser is PyYAML's (YAML 1.1), because that is what Kubeflow's web app reads
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -289,6 +290,10 @@ def _check_inline(text: str, key: Any, value: Any, path: str, where: str) -> Non
         raise _bad(where, path, "it carries a YAML anchor or alias; kfws edits only plain values")
 
 
+# A plan reads the live text, then edits that same text: remembering the last parses saves a
+# pure-Python compose (the slow part) per plan. A pure function of its arguments; the result is
+# never mutated.
+@functools.lru_cache(maxsize=2)
 def _locate(text: str, where: str) -> _Located:
     top = _compose(text, where)
     top_entries = _entries(top, "", where)
@@ -402,7 +407,11 @@ def _flag_node(loc: _Located, name: str) -> tuple[Any, Any, str] | None:
 def read_spawner(text: str, *, where: str = DEFAULT_WHERE) -> LiveSpawner:
     """The owned part of a live `spawner_ui_config.yaml`. Raises ClusterError (naming `where`,
     the path and the line) when the file doesn't parse or an owned value has an unexpected type."""
-    loc = _locate(text, where)
+    return _read(_locate(text, where))
+
+
+def _read(loc: _Located) -> LiveSpawner:
+    where = loc.where
     groups = tuple(_read_group(loc, gk) for gk in GROUP_KEYS if gk in loc.groups)
     flags: dict[str, Any] = {}
     legacy = _legacy_read_only(loc)
@@ -698,7 +707,7 @@ def edit_spawner(text: str, desired: LiveSpawner, *, where: str = DEFAULT_WHERE)
     are left alone), every other byte unchanged. Returns `text` itself when nothing differs.
     Raises ClusterError when `text` can't be edited safely; it is then never overwritten."""
     loc = _locate(text, where)
-    live = read_spawner(text, where=where)
+    live = _read(loc)  # one parse: the pure-Python composer is the slow part
     if loc.legacy:
         _refuse_newer_keys(desired, where)
     ed = _Editor(loc)
