@@ -23,28 +23,33 @@ MAX_LINES = 12  # enough to see what happened; the rest is counted
 
 # Names a reviewer understands for the fields of a change that can differ.
 _FIELD_WORDS = {
-    ("after", True): "the input digest to build differs",
-    ("after", False): "the text to write differs",
-    ("before", True): "the registry digest it replaces differs",
-    ("before", False): "the text it replaces differs",
-    ("reason", True): "its reason differs",
-    ("reason", False): "its reason differs",
+    ("after", True): "the input digest to build",
+    ("after", False): "the text to write",
+    ("before", True): "the registry digest it replaces",
+    ("before", False): "the text it replaces",
+    ("reason", True): "its reason",
+    ("reason", False): "its reason",
 }
 _DETAIL_WORDS = {
-    "restart": "the restart mode differs",
-    "mode": "the restart mode differs",
-    "namespace": "the namespace differs",
-    "configMap": "the ConfigMap differs",
-    "deployment": "the Deployment differs",
-    "owned": "the owned lists and flags it would write differ",
-    "diff": "the described option changes differ",
-    "kfwsAdded": "the record of options kfws added differs",
-    "repository": "the push repository differs",
-    "tag": "the tag differs",
-    "name": "the image name differs",
-    "input_digest": "the input digest differs",
-    "resourceVersion": "the ConfigMap version it expects differs",
+    "restart": "the restart mode",
+    "mode": "the restart mode",
+    "namespace": "the namespace",
+    "configMap": "the ConfigMap",
+    "deployment": "the Deployment",
+    "owned": "the owned part (lists and flags) it would write",
+    "diff": "the list of option changes",
+    "configHash": "the config text it reloads for",
+    "kfwsAdded": "the record of options kfws added",
+    "repository": "the push repository",
+    "tag": "the tag",
+    "name": "the image name",
+    "input_digest": "the input digest",
+    "resourceVersion": "the ConfigMap version it expects",
+    "generation": "the Deployment generation it expects",
 }
+# Details that restate a field already compared: named only when that field is equal
+# (e.g. "beforeHash" follows "before"), so a moved ConfigMap gives one line, not five.
+_RESTATES = {"beforeHash": "before", "afterHash": "after"}
 
 
 @dataclass(frozen=True)
@@ -147,23 +152,35 @@ def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[li
 
 
 def _change_lines(index: int, was: Change, now: Change) -> list[str]:
+    """One line per change that differs, naming every part that does."""
     label = _label(index, was)
     if (was.kind, was.target) != (now.kind, now.target):
         return [f"{label}: a fresh plan has {now.kind.value} {now.target} here"]
-    lines = []
     image = was.kind.is_image
-    for attr in ("after", "before", "reason"):
-        if _canonical(getattr(was, attr)) != _canonical(getattr(now, attr)):
-            lines.append(f"{label}: {_FIELD_WORDS[(attr, image)]}")
+    differ = {
+        attr
+        for attr in ("after", "before", "reason")
+        if _canonical(getattr(was, attr)) != _canonical(getattr(now, attr))
+    }
+    parts = [
+        _FIELD_WORDS[(attr, image)] for attr in ("after", "before", "reason") if attr in differ
+    ]
     a, b = _canonical(dict(was.details)), _canonical(dict(now.details))
-    said = set()
     for key in sorted(a.keys() | b.keys()):
-        if a.get(key, _MISSING) != b.get(key, _MISSING):
-            words = _DETAIL_WORDS.get(key, f"its detail {key!r} differs")
-            if words not in said:
-                said.add(words)
-                lines.append(f"{label}: {words}")
-    return lines
+        if a.get(key, _MISSING) == b.get(key, _MISSING) or _RESTATES.get(key) in differ:
+            continue
+        words = _DETAIL_WORDS.get(key, f"its detail {key!r}")
+        if words not in parts:
+            parts.append(words)
+    if not parts:
+        return []
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    verb = (
+        "differ"
+        if len(parts) > 1 or listed.endswith(("lists and flags it would write",))
+        else "differs"
+    )
+    return [f"{label}: {listed} {verb}"]
 
 
 def compare_plans(

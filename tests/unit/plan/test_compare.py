@@ -83,7 +83,10 @@ def test_a_changed_push_target_and_an_undeclared_image_are_refused() -> None:
         "in the workspace" in lines
     )
     assert any("change 1 (build attacker.example.com/x/nb" in line for line in lines)
-    assert "change 2 (rebuild reg.example.com/team/tools:v1): the push repository differs" in lines
+    assert (
+        "change 2 (rebuild reg.example.com/team/tools:v1): the image name and the push "
+        "repository differ" in lines
+    )
 
 
 def test_a_changed_restart_mode_is_named() -> None:
@@ -127,6 +130,13 @@ def test_a_configmap_changed_by_someone_else_is_stale_and_names_them() -> None:
     assert result.differences[0] == (
         "configmap/kubeflow/jupyter-web-app-config-abc was changed since the plan "
         f"(resourceVersion 812 then, 900 now), last written by {WRITER}"
+    )
+    # its consequences, one line per change (hashes restating the texts are not repeated)
+    assert result.differences[1:] == (
+        "change 3 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): the text to "
+        "write, the text it replaces and the ConfigMap version it expects differ",
+        "change 4 (restart-webapp deployment/kubeflow/jupyter-web-app-deployment): the config "
+        "text it reloads for differs",
     )
     assert all("absent" not in line for line in result.differences)
 
