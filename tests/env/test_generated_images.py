@@ -75,12 +75,17 @@ ENV = {
 
 def test_env_values_reach_the_image_exactly_as_written(tmp_path: Path, client: Any) -> None:
     base = need_env("KFWS_TEST_BASE_IMAGE")
-    reference = apply(
-        tmp_path, images_only(unique("env"), {"name": "nb", "from": base, "env": ENV}), "nb"
-    )
+    folders = ["/data/it's here", "/opt/$(id) `x`"]
+    image = {"name": "nb", "from": base, "env": ENV, "folders": folders}
+    reference = apply(tmp_path, images_only(unique("env"), image), "nb")
     env = client.images.get(reference).attrs["Config"]["Env"]
     for key, value in ENV.items():
         assert f"{key}={value}" in env, (key, env)
+    # folders with quotes and shell syntax are created as written, and the user owns them
+    status, out = run_as_user(
+        client, reference, "sh", "-c", 'touch "$1/f" "$2/f" && ls /opt', "-", *folders
+    )
+    assert status == 0 and "$(id) `x`" in out.splitlines(), out
 
 
 def test_build_env_reaches_the_installs_but_not_the_image(tmp_path: Path, client: Any) -> None:
