@@ -111,7 +111,13 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
                 [(image.location, f"images[{image.name}]: cannot read {build.dockerfile}: {e}")],
                 hint="the Dockerfile must be a readable UTF-8 text file",
             ) from e
-        entries = context_entries(build.context, build.dockerfile)
+        try:
+            entries = context_entries(build.context, build.dockerfile)
+        except (OSError, UnicodeDecodeError) as e:  # an unreadable file, a non-UTF-8 .dockerignore
+            raise SpecError(
+                [(image.location, f"images[{image.name}]: cannot read the build context: {e}")],
+                hint="every file the build context sends must be readable; .dockerignore UTF-8",
+            ) from e
         args, target, platform = build.args, build.target, build.platform
     refs = base_images(dockerfile, args)
     for ref in refs:

@@ -198,3 +198,11 @@ def test_build_args_are_judged_by_the_same_check_as_validate(
         assert "hunter2" not in e.value.render()
     else:
         check_build_args(spec(built(ctx, args=args)))
+
+
+def test_a_dockerignore_that_is_not_utf8_is_a_located_error(tmp_path: Path) -> None:
+    ctx = make_context(tmp_path)
+    (ctx / ".dockerignore").write_bytes(b"caf\xe9\n")
+    with pytest.raises(SpecError) as e:
+        read_inputs(built(ctx), resolve)
+    assert "cannot read the build context" in e.value.render()
