@@ -23,15 +23,28 @@ def run(args: argparse.Namespace) -> int:
     spec = load(args.file)
     image = spec.image(args.name)
     if image is None:
-        names = ", ".join(i.name for i in spec.images) or "none"
+        import difflib
+
+        declared = [i.name for i in spec.images]
+        guess = difflib.get_close_matches(args.name, declared, n=1)
+        names = ", ".join(declared) or "none"
         raise KfwsError(
-            f"no managed image named {args.name!r}",
+            f"no managed image named {args.name!r}"
+            + (f"; did you mean {guess[0]!r}?" if guess else ""),
             where=str(spec.path),
             hint=f"the images declared are: {names}",
         )
     if image.generated is not None:
         output.out(generate_dockerfile(image.generated), end="")
-    else:
-        assert image.build is not None
-        output.out(image.build.dockerfile.read_text(encoding="utf-8"), end="")
+        return 0
+    assert image.build is not None
+    try:
+        text = image.build.dockerfile.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise KfwsError(
+            f"cannot read {image.build.dockerfile}: {e}",
+            where=image.location,
+            hint="the Dockerfile must be a readable UTF-8 text file",
+        ) from e
+    output.out(text, end="")
     return 0

@@ -101,3 +101,21 @@ def test_internal_errors_show_no_traceback_without_debug(
     assert "internal error" in err and "Traceback" not in err and "--debug" in err
     assert main(["--debug", "schema"]) == 3
     assert "Traceback" in capsys.readouterr().err
+
+
+def test_dockerfile_of_an_unknown_name_suggests_the_close_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, GOOD)
+    assert main(["dockerfile", "nbb", "-f", str(path)]) == 1
+    assert "did you mean 'nb'?" in capsys.readouterr().err
+
+
+def test_dockerfile_that_is_not_utf8_is_an_error_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = write(tmp_path, GOOD)
+    (tmp_path / "images" / "tools" / "Dockerfile").write_bytes(b"FROM caf\xe9\n")
+    assert main(["dockerfile", "tools", "-f", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "UTF-8" in err and "Traceback" not in err
