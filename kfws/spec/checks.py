@@ -82,6 +82,9 @@ PIP_URL_OPTIONS = {"--index-url": "--index-url", "-i": "--index-url"}
 PIP_URL_OPTIONS["--extra-index-url"] = "--extra-index-url"
 PIP_FILE_OPTIONS = {"-r": "--requirement", "--requirement": "--requirement"}
 PIP_FILE_OPTIONS |= {"-c": "--constraint", "--constraint": "--constraint"}
+# pip ignores a plain-HTTP index unless its host is trusted
+PIP_HOST_OPTIONS = {"--trusted-host": "--trusted-host"}
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?")
 
 
 def split_pip_option(entry: str) -> tuple[str, str] | None:
@@ -93,7 +96,9 @@ def split_pip_option(entry: str) -> tuple[str, str] | None:
         option, _, value = entry.partition("=")
     else:
         option, _, value = entry.partition(" ")
-    canonical = PIP_URL_OPTIONS.get(option) or PIP_FILE_OPTIONS.get(option)
+    canonical = (
+        PIP_URL_OPTIONS.get(option) or PIP_FILE_OPTIONS.get(option) or PIP_HOST_OPTIONS.get(option)
+    )
     return (canonical or option, value.strip())
 
 
@@ -101,15 +106,19 @@ def pip_problem(entry: str) -> str | None:
     option = split_pip_option(entry)
     if option is not None:
         name, value = option
-        if name not in PIP_URL_OPTIONS.values() and name not in PIP_FILE_OPTIONS.values():
+        known = {*PIP_URL_OPTIONS.values(), *PIP_FILE_OPTIONS.values(), *PIP_HOST_OPTIONS}
+        if name not in known:
             return (
                 f"{entry!r}: the pip options kfws passes on are --index-url, "
-                "--extra-index-url, -c/--constraint FILE and -r/--requirement FILE"
+                "--extra-index-url, --trusted-host, -c/--constraint FILE and "
+                "-r/--requirement FILE"
             )
         if not value or any(c.isspace() for c in value):
             return f"{entry!r}: {name} takes one value without spaces"
         if name in PIP_URL_OPTIONS.values():
             return _index_url_problem(entry, value)
+        if name in PIP_HOST_OPTIONS and not _HOST.fullmatch(value):
+            return f"{entry!r}: --trusted-host takes a host name or host:port"
         return None  # files are checked against the workspace folder by the caller
     from packaging.requirements import InvalidRequirement, Requirement
 

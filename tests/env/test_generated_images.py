@@ -99,6 +99,7 @@ def test_build_env_reaches_the_installs_but_not_the_image(tmp_path: Path, client
         "from": need_env("KFWS_TEST_PYTHON_BASE_IMAGE"),
         "pip": [
             "--index-url http://127.0.0.1:9/simple",
+            "--trusted-host=127.0.0.1:9",
             "-r reqs/requirements.txt",
             "-c constraints.txt",
         ],

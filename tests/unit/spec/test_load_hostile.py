@@ -57,7 +57,7 @@ HOSTILE = [
     ("pip-newline", '    pip: ["pandas\\nRUN id"]\n', "newline", 7, "images[0].pip[0]"),
     (
         "pip-option",
-        "    pip: [--trusted-host x]\n",
+        "    pip: [--no-deps]\n",
         "pip options kfws passes on",
         7,
         "images[0].pip[0]",
