@@ -6,7 +6,7 @@ KFWS := $(VENV)/bin/kfws
 ENV_SH := .kfws-env/env.sh
 PYTEST_ARGS ?=
 
-.PHONY: test test-unit test-env demo env-up env-down lint bench clean
+.PHONY: test test-unit test-env demo env-up env-down lint bench mutation clean
 
 $(VENV)/.installed: pyproject.toml
 	@command -v python3 >/dev/null || { echo "python3 (>= 3.11) is needed"; exit 1; }
@@ -46,6 +46,10 @@ bench: venv env-up
 	$(PY) bench/spawner_plan.py
 	source $(ENV_SH) && $(PY) bench/registry_resolve.py
 	source $(ENV_SH) && $(PY) bench/plan_images.py
+
+## make mutation: mutation score per pure module (slow; not part of make test). MODULES="kfws/drift.py" for a subset
+mutation: venv
+	MODULES="$(MODULES)" $(PY) -u hack/mutation.py
 
 clean: env-down
 	bash hack/env-down.sh --purge

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -96,6 +97,17 @@ def test_symlinks_are_hashed_by_target_not_followed(tmp_path: Path) -> None:
     os.symlink("src/app.py", ctx / "link")
     entries = {e.path: e for e in context_entries(ctx, ctx / "Dockerfile")}
     assert entries["link"].kind == "symlink"
+    # the link's hash is its target text, not the bytes it points at
+    assert entries["link"].content_sha256 == hashlib.sha256(b"src/app.py").hexdigest()
+    before = read_inputs(built(ctx), resolve).tag
+    (ctx / "src" / "app.py").write_text("changed\n")
+    after = {e.path: e for e in context_entries(ctx, ctx / "Dockerfile")}
+    assert after["link"] == entries["link"]  # not followed
+    assert read_inputs(built(ctx), resolve).tag != before  # the file itself still counts
+    os.remove(ctx / "link")
+    os.symlink("src", ctx / "link")
+    changed = {e.path: e for e in context_entries(ctx, ctx / "Dockerfile")}
+    assert changed["link"].content_sha256 == hashlib.sha256(b"src").hexdigest()
 
 
 def test_generated_images_hash_their_generated_dockerfile() -> None:

@@ -1,0 +1,137 @@
+"""make mutation: mutation score of the pure core, per module, with the surviving mutants.
+
+For each module, mutmut (2.x) plants one small bug at a time (a flipped comparison, a changed
+constant, a dropped keyword...) and runs only the module's mirror unit tests (tests/unit/...),
+with -x so a mutant dies at its first failing test. A mutant that no test notices "survives".
+Score = (killed + timed out) / all mutants. It is slow (one test run per mutant), so it is not
+part of `make test`; MODULES="kfws/reference.py kfws/drift.py" runs a subset.
+
+mutmut edits the source file in place, so it runs in a scratch copy of the tree (under /tmp):
+you can keep editing and committing while it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+SOURCE = Path(__file__).resolve().parent.parent
+ROOT = Path(tempfile.mkdtemp(prefix="kfws-mutation-")) / "tree"
+VENV_BIN = Path(sys.executable).parent
+DEFAULT_MODULES = (
+    "kfws/reference.py kfws/drift.py kfws/spawner_yaml.py "
+    "kfws/spec kfws/plan kfws/images kfws/render"
+)
+STATUSES = ("killed", "timeout", "suspicious", "survived", "skipped")
+
+
+def source_files(arg: str) -> list[Path]:
+    path = ROOT / arg
+    if path.is_dir():
+        return sorted(p for p in path.glob("*.py") if p.name != "__init__.py")
+    if path.is_file():
+        return [path]
+    sys.exit(f"make mutation: {arg} is neither a module nor a package under {ROOT}")
+
+
+def mirror_tests(src: Path) -> list[str]:
+    """kfws/a/b.py: tests/unit/a/test_b*.py or tests/unit/a/; kfws/x.py: tests/unit/test_x*.py"""
+    rel = src.relative_to(ROOT / "kfws")
+    folder = ROOT / "tests" / "unit" / rel.parent
+    tests = sorted(str(p.relative_to(ROOT)) for p in folder.glob(f"test_{rel.stem}*.py"))
+    if tests:
+        return tests
+    if rel.parent != Path("."):
+        return [str(folder.relative_to(ROOT))]
+    return []
+
+
+def mutmut(*args: str) -> str:
+    done = subprocess.run(
+        [str(VENV_BIN / "mutmut"), *args], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return done.stdout
+
+
+def ids(status: str) -> list[str]:
+    return [t for t in mutmut("result-ids", status).split() if t.isdigit()]
+
+
+def run_one(src: Path) -> dict[str, list[str]]:
+    rel = str(src.relative_to(ROOT))
+    tests = mirror_tests(src)
+    if not tests:
+        print(f"{rel}: no mirror tests under tests/unit, every mutant would survive; skipped")
+        return {}
+    (ROOT / ".mutmut-cache").unlink(missing_ok=True)
+    runner = f"{VENV_BIN / 'python'} -m pytest -x -q -p no:cacheprovider -m 'not env and not fuzz' "
+    runner += " ".join(tests)
+    subprocess.run(
+        [
+            str(VENV_BIN / "mutmut"),
+            "run",
+            "--paths-to-mutate",
+            rel,
+            "--runner",
+            runner,
+            "--tests-dir",
+            "tests/unit",
+            "--no-progress",
+            "--simple-output",
+            "--CI",
+        ],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        check=False,
+    )
+    return {status: ids(status) for status in STATUSES}
+
+
+def main() -> int:
+    modules = os.environ.get("MODULES", "").split() or DEFAULT_MODULES.split()
+    skip = shutil.ignore_patterns(
+        ".venv", ".git", ".kfws-env", ".hypothesis", "*_cache", ".mutmut*"
+    )
+    shutil.copytree(SOURCE, ROOT, ignore=skip)
+    try:
+        return report(modules)
+    finally:
+        shutil.rmtree(ROOT.parent, ignore_errors=True)
+
+
+def report(modules: list[str]) -> int:
+    rows: list[tuple[str, int, int, float]] = []
+    started = time.monotonic()
+    for arg in modules:
+        for src in source_files(arg):
+            t0 = time.monotonic()
+            result = run_one(src)
+            if not result:
+                continue
+            caught = len(result["killed"]) + len(result["timeout"])
+            total = caught + len(result["suspicious"]) + len(result["survived"])
+            rel = str(src.relative_to(ROOT))
+            rows.append((rel, caught, total, time.monotonic() - t0))
+            print(f"{rel}: {caught}/{total} caught", flush=True)
+            for mid in result["survived"] + result["suspicious"]:
+                print(f"--- survived in {rel}: mutant {mid}")
+                print(mutmut("show", mid).rstrip(), flush=True)
+    print("\nmodule                              caught/total  score   time")
+    for rel, caught, total, secs in rows:
+        score = 100.0 * caught / total if total else 100.0
+        print(f"{rel:36} {caught:5}/{total:<5}  {score:5.1f}%  {secs:5.0f}s")
+    caught = sum(r[1] for r in rows)
+    total = sum(r[2] for r in rows)
+    if total:
+        print(f"{'all':36} {caught:5}/{total:<5}  {100.0 * caught / total:5.1f}%", end="")
+        print(f"  {time.monotonic() - started:5.0f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
