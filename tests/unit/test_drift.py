@@ -133,3 +133,157 @@ def test_json_and_text_and_markdown() -> None:
     md = render_drift(report, "markdown")
     assert "| dangling-image | `r/a:1` |" in md
     assert render_drift(find_drift(NO_CHANGES, observed()), "text").endswith("No drift.\n")
+
+
+DANGLING_MESSAGE = (
+    "offered in the spawner but missing from its registry: notebooks from it will fail to start"
+)
+REPLACED_MESSAGE = (
+    "the web app now mounts cm-new, not cm that kfws applied to: the Kubeflow manifests were "
+    "re-deployed and the lists reset; run `kfws apply` to put them back"
+)
+EDITED = "the image lists were changed since kfws applied them"
+
+
+@pytest.mark.parametrize(
+    ("plan", "overrides", "expected"),
+    [
+        (
+            SPAWNER_CHANGE,
+            {},
+            [
+                (
+                    DriftKind.NOT_AS_DECLARED,
+                    "configmap/kf/cm",
+                    "the spawner config differs from workspace.yaml: image.options: +1 -0",
+                )
+            ],
+        ),
+        (
+            NO_CHANGES,
+            {"config_map": "cm-new", "namespace": "kubeflow"},
+            [(DriftKind.REPLACED, "configmap/kubeflow/cm-new", REPLACED_MESSAGE)],
+        ),
+        # only kfws wrote it: nobody else is named (kfws is not blamed for the edit)
+        (
+            NO_CHANGES,
+            {"live_owned_hash": "h2"},
+            [(DriftKind.CHANGED_OUT_OF_BAND, "configmap/cm", EDITED)],
+        ),
+        (
+            NO_CHANGES,
+            {
+                "live_owned_hash": "h2",
+                "managers": (
+                    ManagerEntry("kfws", "Update", "2026-11-29T00:00:00Z"),
+                    ManagerEntry("helm", "Apply", None),
+                    ManagerEntry("kubectl", "Update", "2026-11-28T11:00:00Z"),
+                ),
+            },
+            [
+                (
+                    DriftKind.CHANGED_OUT_OF_BAND,
+                    "configmap/cm",
+                    EDITED + " by 'kubectl' (Update) at 2026-11-28T11:00:00Z",
+                )
+            ],
+        ),
+        (
+            NO_CHANGES,
+            {"live_owned_hash": "h2", "managers": (ManagerEntry("helm", "Apply", None),)},
+            [
+                (
+                    DriftKind.CHANGED_OUT_OF_BAND,
+                    "configmap/cm",
+                    EDITED + " by 'helm' (Apply) at an unknown time",
+                )
+            ],
+        ),
+        (
+            NO_CHANGES,
+            {"option_digests": {"r/b:1": None, "r/a:1": "sha256:zzz", "r/c:1": "sha256:new"}},
+            [
+                (
+                    DriftKind.MOVED,
+                    "r/a:1",
+                    "the tag now points to sha256:zzz, not sha256:aaa as when applied",
+                ),
+                (DriftKind.DANGLING, "r/b:1", DANGLING_MESSAGE),
+                # r/c:1 was not applied by kfws: no recorded digest to compare with
+            ],
+        ),
+        (
+            NO_CHANGES,
+            {"pods_started": (("web-0", "2026-11-28T09:59:59Z"), ("web-1", RECORD.applied_at))},
+            [
+                (
+                    DriftKind.NOT_RELOADED,
+                    "pod/web-0",
+                    "started 2026-11-28T09:59:59Z, before the last apply (2026-11-28T10:00:00Z): "
+                    "it may still show the old image list",
+                )
+            ],
+        ),
+        (
+            NO_CHANGES,
+            {
+                "record": AppliedRecord("cm", "h1", None, RECORD.option_digests),
+                "pods_started": (("web-0", "2026-11-28T09:59:59Z"),),
+            },
+            [],  # no apply time recorded: nothing to compare the pods with
+        ),
+        (
+            NO_CHANGES,
+            {"record": None, "live_owned_hash": "x", "option_digests": {"r/a:1": "sha256:zzz"}},
+            [],  # never applied: no record to be out of band or moved from
+        ),
+    ],
+)
+def test_findings_in_full(
+    plan: Plan, overrides: dict[str, object], expected: list[tuple[DriftKind, str, str]]
+) -> None:
+    report = find_drift(plan, observed(**overrides))
+    assert [(f.kind, f.subject, f.message) for f in report.findings] == expected
+    assert report.drifted is bool(expected)
+    assert report.unchecked == ()
+
+
+def test_unchecked_in_full_and_checks_group_findings_in_report_order() -> None:
+    obs = observed(
+        live_owned_hash="h2",
+        option_digests={"r/a:1": None},
+        option_errors={"r/b:1": "401"},
+        pods_started=(("web-0", "2026-11-28T09:00:00Z"),),
+    )
+    report = find_drift(SPAWNER_CHANGE, obs, strict=True)
+    assert [name for name, _ in report.by_check()] == [
+        "spawner matches workspace.yaml",
+        "spawner unchanged since the last apply",
+        "spawner images exist and are unmoved",
+        "web app reloaded since the last apply",
+    ]
+    grouped = [[(f.kind, f.subject) for f in found] for _, found in report.by_check()]
+    assert grouped == [
+        [(DriftKind.NOT_AS_DECLARED, "configmap/kf/cm")],
+        [(DriftKind.CHANGED_OUT_OF_BAND, "configmap/cm")],
+        [(DriftKind.DANGLING, "r/a:1"), (DriftKind.UNCHECKED, "r/b:1")],
+        [(DriftKind.NOT_RELOADED, "pod/web-0")],
+    ]
+    (unchecked,) = [f for f in report.findings if f.kind is DriftKind.UNCHECKED]
+    assert unchecked.message == "not checked: 401"
+    assert find_drift(NO_CHANGES, observed()).by_check()[0] == (
+        "spawner matches workspace.yaml",
+        [],
+    )
+
+
+def test_kinds_are_the_names_reports_and_json_use() -> None:
+    assert [k.value for k in DriftKind] == [
+        "not-as-declared",
+        "changed-out-of-band",
+        "configmap-replaced",
+        "dangling-image",
+        "tag-moved",
+        "image-unchecked",
+        "not-reloaded",
+    ]

@@ -79,3 +79,72 @@ def test_names_versus_references(text: str, expected: bool) -> None:
 def test_str_round_trips() -> None:
     text = "127.0.0.1:15001/ds-team/nb:v1"
     assert str(parse_reference(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "registry", "repository", "tag", "digest"),
+    [
+        # a first component with '.', ':' or '[' or "localhost" is a host; else a Hub namespace
+        ("[::1]:5000/a", "[::1]:5000", "a", None, None),
+        ("[FE80::1]/a", "[FE80::1]", "a", None, None),  # IPv6 hosts keep their case
+        ("host:5000/a", "host:5000", "a", None, None),
+        ("team/a", "docker.io", "team/a", None, None),
+        ("registry-1.docker.io/x/y", "docker.io", "x/y", None, None),
+        ("docker.io/python", "docker.io", "library/python", None, None),
+        ("r.io/python", "r.io", "python", None, None),  # only Docker Hub adds library/
+        ("r.io/a@sha512:" + "A" * 128, "r.io", "a", None, "sha512:" + "A" * 128),
+    ],
+)
+def test_hosts_and_hub_names(
+    text: str, registry: str, repository: str, tag: str | None, digest: str | None
+) -> None:
+    ref = parse_reference(text)
+    assert (ref.registry, ref.repository, ref.tag, ref.digest) == (
+        registry,
+        repository,
+        tag,
+        digest,
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("r.io/a@sha256:" + "A" * 64, "'r.io/a@sha256:" + "A" * 64 + "': a sha256 digest is"),
+        ("r.io/a@sha256:" + "0" * 63, "64 lower-case hex digits"),
+        ("r.io/a@md5", "'r.io/a@md5': the digest after '@' must look like sha256:<64 hex"),
+        ("r.io/a:t!", "'r.io/a:t!': the tag 't!' must be 1-128 characters"),
+        ("R.io/A", "'R.io/A': repository paths must be lower case"),
+        ("r.io/a b", "'r.io/a b' is not a valid image reference (expected [registry"),
+        ("A", "'A' is not a valid image reference"),  # no '/': not a path-case problem
+        ("r.io/a\t", "'r.io/a\\t' is not an image reference (empty or surrounding spaces)"),
+    ],
+)
+def test_invalid_messages_name_the_text_and_the_part(text: str, message: str) -> None:
+    with pytest.raises(ReferenceError) as e:
+        parse_reference(text)
+    assert message in str(e.value)
+
+
+def test_length_limit_is_host_tag_and_digest_maximums() -> None:
+    # 255 (name) + 128 (tag) + 72 (sha256 digest) = 455 characters at most
+    longest = "r.io/" + "a" * 450
+    assert len(longest) == 455 and parse_reference(longest).repository == "a" * 450
+    with pytest.raises(ReferenceError) as e:
+        parse_reference(longest + "a")
+    assert str(e.value) == f"{longest[:40]}… is too long to be an image reference"
+
+
+@pytest.mark.parametrize(
+    ("text", "with_registry"),
+    [
+        ("127.0.0.1:15001/ds-team/nb:v1", "127.0.0.1:15001/ds-team/nb"),
+        ("r.io/a@sha256:" + "0" * 64, "r.io/a"),
+        ("r.io/a:t@sha256:" + "0" * 64, "r.io/a"),
+        ("docker.io/library/python", "docker.io/library/python"),
+    ],
+)
+def test_str_and_repository_with_registry(text: str, with_registry: str) -> None:
+    ref = parse_reference(text)
+    assert str(ref) == text
+    assert ref.repository_with_registry == with_registry
