@@ -128,12 +128,14 @@ PY
 build_base_images() {
   # No image can be pulled here: make our own notebook-like base FROM scratch with busybox.
   local tag="127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox"
-  if [[ -f $STATE/base-image.done ]] && registry_has "$PORT_OPEN" kfws-base/notebook busybox; then
+  # rebuilt whenever hack/base-image/ changes (the marker holds the folder's hash)
+  local want; want=$(cat "$ROOT"/hack/base-image/* | sha256sum | cut -d' ' -f1)
+  if [[ $(cat "$STATE/base-image.done" 2>/dev/null) == "$want" ]] && registry_has "$PORT_OPEN" kfws-base/notebook busybox; then
     echo "base image: already in the registry ($tag)"; return
   fi
   local ctx="$STATE/base-image"
   rm -rf "$ctx"; mkdir -p "$ctx"
-  cp "$ROOT/hack/base-image/Dockerfile" "$ROOT/hack/base-image/passwd" "$ROOT/hack/base-image/group" "$ctx/"
+  cp "$ROOT"/hack/base-image/* "$ctx/"
   cp /bin/busybox "$ctx/busybox"
   docker build --network host -t "$tag" "$ctx" >"$STATE/base-image.log" 2>&1 \
     || fail_part base-image "docker build failed" "$STATE/base-image.log"
@@ -144,14 +146,16 @@ build_base_images() {
   docker tag "$tag" "$auth_tag"
   docker push "$auth_tag" >>"$STATE/base-image.log" 2>&1 \
     || fail_part base-image "docker push to the auth registry failed" "$STATE/base-image.log"
-  touch "$STATE/base-image.done"
+  echo "$want" >"$STATE/base-image.done"
 }
 
 build_python_base() {
   # A Debian base with python3 + pip (for images that pip- or apt-install), from debootstrap.
   # The rootfs tarball is cached outside the clone, like the Kubernetes binaries.
   local tag="127.0.0.1:$PORT_OPEN/kfws-base/python:bookworm"
-  if [[ -f $STATE/base-python.done ]] && registry_has "$PORT_OPEN" kfws-base/python bookworm; then
+  # rebuilt whenever hack/base-python/ changes (the marker holds the folder's hash)
+  local want; want=$(cat "$ROOT"/hack/base-python/* | sha256sum | cut -d' ' -f1)
+  if [[ $(cat "$STATE/base-python.done" 2>/dev/null) == "$want" ]] && registry_has "$PORT_OPEN" kfws-base/python bookworm; then
     echo "python base image: already in the registry ($tag)"; return
   fi
   local cache="${KFWS_TESTENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kfws-testenv}"
@@ -175,12 +179,12 @@ build_python_base() {
     || fail_part base-python "docker import failed" "$log"
   local ctx="$STATE/base-python-ctx"
   rm -rf "$ctx"; mkdir -p "$ctx/extra-ca"
-  cp "$ROOT/hack/base-python/Dockerfile" "$ctx/"
+  cp "$ROOT"/hack/base-python/* "$ctx/"
   cp /usr/local/share/ca-certificates/*.crt "$ctx/extra-ca/" 2>/dev/null || true
   docker build --network host -t "$tag" "$ctx" >>"$log" 2>&1 \
     || fail_part base-python "docker build failed" "$log"
   docker push "$tag" >>"$log" 2>&1 || fail_part base-python "docker push failed" "$log"
-  touch "$STATE/base-python.done"
+  echo "$want" >"$STATE/base-python.done"
 }
 
 write_env_sh() {
@@ -194,6 +198,8 @@ export KFWS_TEST_CA_FILE=$STATE/pki/ca.crt
 export KFWS_TEST_REGISTRY_AUTH_HTPASSWD=$STATE/registry-auth/htpasswd
 export KFWS_TEST_BASE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox
 export KFWS_TEST_PYTHON_BASE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/python:bookworm
+# the contract check's prober (sh + wget): the busybox base, since nothing can be pulled here
+export KFWS_PROBE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox
 ENV
   if [[ -f $STATE/k8s/env.sh ]]; then cat "$STATE/k8s/env.sh" >>"$STATE/env.sh"; fi
 }

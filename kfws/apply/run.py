@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kfws.apply.verify import VerifyOptions
 from kfws.errors import ApplyError, KfwsError, StalePlanError
 from kfws.observe.model import Observed
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind, Plan
@@ -21,11 +22,17 @@ class ApplyReport:
     built: list[str] = field(default_factory=list)
     pushed: list[str] = field(default_factory=list)
     cluster: list[str] = field(default_factory=list)
+    checks: list[str] = field(default_factory=list)  # one line per contract check
+    checked: int = 0  # images that passed (now or before, same digest)
 
     def summary(self) -> str:
         n = len(self.cluster)
         cluster = f"{n} cluster change{'s' if n != 1 else ''}" if n else "cluster unchanged"
-        return f"Apply complete: {len(self.built)} built, {len(self.pushed)} pushed, {cluster}."
+        checked = f"{self.checked} checked, " if self.checks else ""
+        return (
+            f"Apply complete: {len(self.built)} built, {len(self.pushed)} pushed, {checked}"
+            f"{cluster}."
+        )
 
 
 def check_fresh(spec: Spec, plan: Plan, observed: Observed) -> None:
@@ -77,6 +84,7 @@ def apply_plan(
     log_dir: Path,
     registry: RegistryClient,
     allow_gitops_owned: bool = False,
+    verify: VerifyOptions | None = None,
 ) -> ApplyReport:
     from kfws.apply.images import apply_images
     from kfws.observe.engine import EngineClient
@@ -84,7 +92,10 @@ def apply_plan(
     check_fresh(spec, plan, observed)
     report = ApplyReport()
     image_changes = [c for c in plan.changes if c.kind.is_image]
-    cluster_changes = [c for c in plan.changes if not c.kind.is_image]
+    check_changes = [c for c in plan.changes if c.kind is ChangeKind.CHECK_IMAGE]
+    cluster_changes = [
+        c for c in plan.changes if not c.kind.is_image and c.kind is not ChangeKind.CHECK_IMAGE
+    ]
     digests: dict[str, str] = {}
     if image_changes:
         results = apply_images(
@@ -103,6 +114,10 @@ def apply_plan(
                 report.pushed.append(r.reference)
             if r.digest:
                 digests[r.reference.rpartition(":")[0]] = r.digest
+    if check_changes:
+        report.checks = verify_step(
+            check_changes, digests, report, verify or VerifyOptions(spec.cluster.namespace, 60.0)
+        )
     if cluster_changes:
         from kfws.apply.spawner import apply_cluster_changes
 
@@ -123,6 +138,40 @@ def apply_plan(
                 e.message += f"\n  (images pushed before the cluster step: {len(report.pushed)})"
             raise
     return report
+
+
+def verify_step(
+    changes: list[Change], pushed: dict[str, str], report: ApplyReport, opts: VerifyOptions
+) -> list[str]:
+    """Runs the contract check on the images about to be offered; a failure stops the apply
+    before the cluster step, naming what was pushed (in the registry, but offered nowhere)."""
+    from kfws.apply.verify import CheckTarget, describe, failed, run_checks
+    from kfws.check import CheckKind
+
+    targets = [
+        CheckTarget(
+            name=str(c.details["name"]),
+            reference=c.target,
+            digest=pushed.get(c.target.rpartition(":")[0]) or c.details.get("digest"),
+            kinds=tuple(CheckKind(k) for k in c.details.get("kinds", [])),
+        )
+        for c in changes
+    ]
+    outcomes = run_checks(targets, opts)
+    lines = describe(outcomes)
+    report.checked = sum(1 for o in outcomes if o.status in ("passed", "remembered"))
+    bad = failed(outcomes)
+    if bad:
+        pushed_refs = ", ".join(report.pushed) if report.pushed else "none"
+        raise ApplyError(
+            f"{len(bad)} image check{'s' if len(bad) != 1 else ''} failed the Kubeflow contract; "
+            "the cluster was not touched (it is exactly as it was), so no broken image is "
+            f"offered.\n" + "\n".join(lines) + f"\n  pushed before the check: {pushed_refs}",
+            where="apply: check",
+            hint="fix the image and re-run the apply; for an image that can't pass, "
+            "`kfws apply --skip-check NAME` offers it unchecked",
+        )
+    return lines
 
 
 def with_applied_digests(change: Change, observed: Observed, pushed: dict[str, str]) -> Change:

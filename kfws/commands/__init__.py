@@ -13,6 +13,7 @@ class Command(Protocol):
 
 from kfws.commands import (  # noqa: E402
     apply,
+    check,
     dockerfile,
     drift,
     import_,
@@ -26,4 +27,4 @@ from kfws.commands import (  # noqa: E402
 )
 
 COMMANDS: list[Command] = [validate, plan, apply, show, drift, init, schema, dockerfile]
-COMMANDS += [import_, rollback, unlock]
+COMMANDS += [import_, rollback, unlock, check]

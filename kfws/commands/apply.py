@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kfws import output
+from kfws.commands.check import add_check_args, verify_options
 from kfws.commands.common import DEFAULT_WORKSPACE, add_target_args, add_write_args, load
 from kfws.errors import KfwsError
 
@@ -38,6 +39,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--auto-approve", action="store_true", help="don't ask before applying")
     add_write_args(p)
     p.add_argument("--log-dir", help="where build logs go (default: ~/.local/state/kfws/logs)")
+    add_check_args(p)
     p.set_defaults(run=run)
 
 
@@ -85,7 +87,10 @@ def run(args: argparse.Namespace) -> int:
         log_dir=Path(args.log_dir) if args.log_dir else default_log_dir(),
         registry=registry,
         allow_gitops_owned=args.allow_gitops_owned,
+        verify=verify_options(args, spec.cluster.namespace),
     )
+    for line in report.checks:
+        output.out(line)
     for line in report.cluster:
         output.out(f"  {line}")
     output.out(report.summary())

@@ -64,3 +64,5 @@ class Observed:
     images: Mapping[str, ImageState]  # by managed image name
     externals: Mapping[str, ExternalImageState] = field(default_factory=dict)  # by reference
     cluster: ClusterState | None = None  # None when the spec has no spawner groups/flags
+    # contract checks passed on this machine: kfws.check.cache_key strings (digest, kind, version)
+    checks: frozenset[str] = frozenset()

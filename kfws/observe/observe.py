@@ -93,7 +93,10 @@ def observe(
         from kfws.observe.cluster import observe_cluster
 
         cluster = observe_cluster(spec.cluster, context=context or spec.cluster.context)
-    return Observed(inputs=inputs, images=images, externals=externals, cluster=cluster)
+    from kfws.observe.check_cache import CheckCache
+
+    checks = CheckCache().passed()
+    return Observed(inputs, images, externals, cluster, checks)
 
 
 def _has_flags(spec: Spec) -> bool:

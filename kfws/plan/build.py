@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kfws.observe.model import Observed
+from kfws.plan.checks import plan_checks
 from kfws.plan.images import plan_images, spawner_refs
 from kfws.plan.model import Change, Observation, Plan
 from kfws.spec.model import Spec
@@ -24,15 +25,19 @@ def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
     for why, refs in sorted(skipped.items()):
         what = "1 spawner option" if len(refs) == 1 else f"{len(refs)} spawner options"
         warnings.append(f"{what} not looked up in the registry ({why}): {', '.join(refs)}")
+    cluster: list[Change] = []
     if observed.cluster is not None:
         from kfws.plan.spawner import plan_spawner
 
         part = plan_spawner(
             spec, images.refs_by_tag, observed.cluster, group_refs=spawner_refs(spec, images)
         )
-        changes.extend(part.changes)
+        cluster.extend(part.changes)
         observations.extend(part.observations)
         warnings.extend(part.warnings)
+    # the contract checks run after the image work and before the cluster step
+    changes.extend(plan_checks(spec, observed, [*changes, *cluster]))
+    changes.extend(cluster)
     return Plan(
         spec_path=spec_path,
         spec_digest=spec.digest,

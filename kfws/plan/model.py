@@ -26,6 +26,8 @@ class ChangeKind(Enum):
     BUILD_IMAGE = "build"  # the tag is missing from the registry: build and push
     REBUILD_IMAGE = "rebuild"  # the tag exists but was built from other inputs: rebuild, re-push
     PUSH_IMAGE = "push"  # the engine already holds the exact image; the registry doesn't
+    # run the image as Kubeflow would and probe it (kfws.check); a failure stops the apply here
+    CHECK_IMAGE = "check"
     # cluster
     UPDATE_SPAWNER = "update-spawner"  # patch the owned lists/flags in spawner_ui_config.yaml
     RESTART_WEBAPP = "restart-webapp"  # reload the jupyter-web-app so the change shows now

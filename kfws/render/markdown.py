@@ -80,6 +80,8 @@ def _details(change: Change) -> list[str]:
             body = [f"inputs {md_code(str(change.details.get('input_digest', '')))}"]
         case ChangeKind.RESTART_WEBAPP:
             body = [f"mode {md_code(str(change.details.get('mode', 'rollout')))}"]
+        case ChangeKind.CHECK_IMAGE:
+            body = [f"contract {md_code(', '.join(change.details.get('kinds', [])))}"]
     listed = _spawner_list(change) if change.kind is ChangeKind.UPDATE_SPAWNER else []
     return [
         *listed,

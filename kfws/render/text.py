@@ -16,6 +16,7 @@ _SYMBOL = {
     ChangeKind.BUILD_IMAGE: ("+", "green"),
     ChangeKind.REBUILD_IMAGE: ("~", "yellow"),
     ChangeKind.PUSH_IMAGE: ("^", "cyan"),
+    ChangeKind.CHECK_IMAGE: ("?", "cyan"),
     ChangeKind.UPDATE_SPAWNER: ("~", "yellow"),
     ChangeKind.RESTART_WEBAPP: ("↻", "cyan"),
 }
@@ -24,6 +25,7 @@ _SUMMARY_WORDS = {
     ChangeKind.BUILD_IMAGE: "to build",
     ChangeKind.REBUILD_IMAGE: "to rebuild",
     ChangeKind.PUSH_IMAGE: "to push",
+    ChangeKind.CHECK_IMAGE: "to check",
     ChangeKind.UPDATE_SPAWNER: "to change",
     ChangeKind.RESTART_WEBAPP: "to restart",
 }
@@ -82,4 +84,6 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
                 lines.append("      " + paint(one_line(d), hue_d, enabled=colour))
         case ChangeKind.RESTART_WEBAPP:
             lines.append(f"      mode {one_line(str(change.details.get('mode', 'rollout')))}")
+        case ChangeKind.CHECK_IMAGE:
+            lines.append(f"      contract {one_line(', '.join(change.details.get('kinds', [])))}")
     return lines
