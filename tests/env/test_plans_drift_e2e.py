@@ -25,7 +25,11 @@ MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[dict[str, str]]:
     k8s.reseed()
-    yield {"KUBECONFIG": need_env("KFWS_TEST_KUBECONFIG_RESTRICTED")}
+    # its own state folder: no contract-check pass remembered from another test
+    yield {
+        "KUBECONFIG": need_env("KFWS_TEST_KUBECONFIG_RESTRICTED"),
+        "XDG_STATE_HOME": str(tmp_path / "state"),
+    }
     k8s.reseed()
 
 
@@ -82,9 +86,10 @@ def test_saved_plan_staleness_apply_and_drift(tmp_path: Path, env: dict[str, str
     # plan --out: images to build and the spawner to change
     planned = run_kfws("plan", "--out", "plan.json", cwd=tmp_path, env=env)
     assert planned.code == 0, planned.text
-    assert "Plan: 2 to build, 1 to change, 1 to restart." in planned.out
+    assert "Plan: 2 to build, 2 to check, 1 to change, 1 to restart." in planned.out
     saved = json.loads((tmp_path / "plan.json").read_text())
-    assert {c["kind"] for c in saved["changes"]} == {"build", "update-spawner", "restart-webapp"}
+    kinds = {c["kind"] for c in saved["changes"]}
+    assert kinds == {"build", "check", "update-spawner", "restart-webapp"}
     assert any(f["key"].startswith("configmap:") for f in saved["fingerprint"])
 
     # the same inputs give a byte-identical plan
@@ -118,7 +123,8 @@ def test_saved_plan_staleness_apply_and_drift(tmp_path: Path, env: dict[str, str
     assert run_kfws("plan", "--out", "plan.json", cwd=tmp_path, env=env).code == 0
     applied = run_kfws("apply", "plan.json", cwd=tmp_path, env=env)
     assert applied.code == 0, applied.text
-    assert "2 built, 2 pushed, 2 cluster changes" in applied.out
+    assert "2 built, 2 pushed, 2 checked, 2 cluster changes" in applied.out
+    assert applied.out.count("Jupyter contract: passed in ") == 2
     assert run_kfws("plan", "--detailed-exitcode", cwd=tmp_path, env=env).code == 0
     clean = run_kfws("drift", cwd=tmp_path, env=env)
     assert clean.code == 0, clean.text
