@@ -3,6 +3,7 @@ deliberately broken image gets its own named failure. Nothing is left running af
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -240,4 +241,73 @@ def test_interrupting_a_check_removes_its_containers_and_volume(
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130, err
+    assert leftovers(engine) == []
+
+
+class TcpEngine:
+    """dockerd reached over tcp:// as a remote engine is: a plain TCP forwarder to its socket on
+    127.0.0.1 (the check must not rely on the socket, a host port or the engine's network)."""
+
+    def __init__(self, socket_path: str) -> None:
+        import socket
+        import threading
+
+        self._socket, self._threading = socket, threading
+        self.path = socket_path
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.address = f"tcp://127.0.0.1:{self.server.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            upstream = self._socket.socket(self._socket.AF_UNIX)
+            upstream.connect(self.path)
+            for a, b in ((conn, upstream), (upstream, conn)):
+                self._threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src: object, dst: object) -> None:
+        import socket
+
+        assert isinstance(src, socket.socket) and isinstance(dst, socket.socket)
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                with contextlib.suppress(OSError):
+                    s.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self.server.close()
+
+
+def test_the_check_runs_over_a_tcp_engine_address(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    host = need_env("DOCKER_HOST")
+    assert host.startswith("unix://")
+    remote = TcpEngine(host.removeprefix("unix://"))
+    try:
+        image = build(engine, f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\nENV REMOTE=1\n")
+        write_workspace(
+            tmp_path,
+            {
+                "apiVersion": "kfws/v1alpha1",
+                "kind": "Workspace",
+                "registry": {"default": "r.example/x"},
+            },
+        )
+        env = {"DOCKER_HOST": remote.address, "XDG_STATE_HOME": str(tmp_path / "state")}
+        result = run_kfws("check", image, "--kind", "web", cwd=tmp_path, env=env)
+        assert result.code == 0, result.text
+        assert "VS Code / RStudio contract: passed in " in result.out
+    finally:
+        remote.close()
     assert leftovers(engine) == []
