@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kfws import output
 from kfws.apply.verify import VerifyOptions
 from kfws.errors import ApplyError, KfwsError, StalePlanError
 from kfws.observe.model import Observed
@@ -157,7 +158,14 @@ def verify_step(
         )
         for c in changes
     ]
-    outcomes = run_checks(targets, opts)
+    try:
+        outcomes = run_checks(targets, opts)
+    except KeyboardInterrupt:
+        output.err(
+            "interrupted during the contract checks: the cluster was not touched (it is exactly "
+            f"as it was); pushed before the checks: {', '.join(report.pushed) or 'none'}"
+        )
+        raise
     lines = describe(outcomes)
     report.checked = sum(1 for o in outcomes if o.status in ("passed", "remembered"))
     bad = failed(outcomes)

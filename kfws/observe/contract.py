@@ -139,7 +139,14 @@ class ContractRunner:
                 volumes={volume.name: {"bind": HOME, "mode": "rw"}},
                 labels=labels,
             )
-            target.start()
+            try:
+                target.start()
+            except self._errors.APIError as e:  # e.g. the entrypoint does not exist
+                raise EngineError(
+                    f"the container could not start: {_short(e)}",
+                    where=f"image {what}",
+                    hint="fix the image's ENTRYPOINT/CMD: Kubeflow starts it exactly like this",
+                ) from e
             facts = self._watch(target, kind, prefix, timeout, labels, name, start)
             log = sanitise_log(target.logs(tail=200))
         except self._errors.DockerException as e:

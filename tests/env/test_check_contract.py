@@ -311,3 +311,14 @@ def test_the_check_runs_over_a_tcp_engine_address(
     finally:
         remote.close()
     assert leftovers(engine) == []
+
+
+def test_an_entrypoint_that_does_not_exist_is_named(
+    engine: docker.DockerClient, tmp_path: Path
+) -> None:
+    image = build(engine, f'FROM {need_env("KFWS_TEST_BASE_IMAGE")}\nCMD ["/opt/no-such-server"]\n')
+    outcome = check(tmp_path, image)
+    assert outcome.status == "failed"
+    assert "the container could not start: " in outcome.error
+    assert "fix the image's ENTRYPOINT/CMD" in outcome.error
+    assert leftovers(engine) == []
