@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             hint=f"managed images: {', '.join(sorted(managed)) or 'none'}; or give a full "
             "image reference",
         )
-    observed = observe(spec, with_cluster=False)
+    observed = observe(spec, with_cluster=False, offline=True)  # externals are not checked
     targets: list[CheckTarget] = []
     for name in names:
         if name not in managed:
