@@ -102,7 +102,8 @@ def cluster_state(text: str | None = None, **changes: object) -> ClusterState:
 
 def full_plan_inputs() -> tuple[Spec, Observed]:
     """A workspace with two images (one to build, one present) offered in the spawner, and the
-    observation of a cluster still on the seed config: a plan with every change kind but push."""
+    observation of a cluster still on the seed config: a plan with every change kind but push
+    (two builds, the contract check of each, the spawner change, the restart)."""
     nb, tools = image("nb"), image("tools", tag="v1")
     ws = dataclasses.replace(
         spec(

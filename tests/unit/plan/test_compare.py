@@ -35,10 +35,10 @@ def test_the_same_plan_read_back_is_identical() -> None:
 
 def test_edited_text_to_write_is_named_with_the_change() -> None:
     def edit(d: dict[str, Any]) -> None:
-        d["changes"][2]["after"] = d["changes"][2]["after"].replace("tools:v1", "evil:v1")
+        d["changes"][4]["after"] = d["changes"][4]["after"].replace("tools:v1", "evil:v1")
 
     assert compare(edited(full_plan(), edit)) == [
-        "change 3 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): "
+        "change 5 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): "
         "the text to write differs"
     ]
 
@@ -50,7 +50,7 @@ def test_an_emptied_fingerprint_is_refused() -> None:
 
 def test_a_changed_namespace_names_the_targets_that_differ() -> None:
     def edit(d: dict[str, Any]) -> None:
-        for c in d["changes"][2:]:
+        for c in d["changes"][4:]:  # after the two builds and their two checks
             c["target"] = c["target"].replace("/kubeflow/", "/other/")
             c["details"]["namespace"] = "other"
         for o in d["fingerprint"]:
@@ -65,10 +65,10 @@ def test_a_changed_namespace_names_the_targets_that_differ() -> None:
         "targets configmap/kubeflow/jupyter-web-app-config-abc" in lines
     )
     assert (
-        "change 3 (update-spawner configmap/other/jupyter-web-app-config-abc): a fresh plan "
+        "change 5 (update-spawner configmap/other/jupyter-web-app-config-abc): a fresh plan "
         "has update-spawner configmap/kubeflow/jupyter-web-app-config-abc here" in lines
     )
-    assert any(line.startswith("change 4 (restart-webapp deployment/other/") for line in lines)
+    assert any(line.startswith("change 6 (restart-webapp deployment/other/") for line in lines)
 
 
 def test_a_changed_push_target_and_an_undeclared_image_are_refused() -> None:
@@ -91,13 +91,13 @@ def test_a_changed_push_target_and_an_undeclared_image_are_refused() -> None:
 
 def test_a_changed_restart_mode_is_named() -> None:
     def edit(d: dict[str, Any]) -> None:
-        d["changes"][3]["details"]["mode"] = "delete-pods"
-        d["changes"][2]["details"]["restart"] = "delete-pods"
+        d["changes"][5]["details"]["mode"] = "delete-pods"
+        d["changes"][4]["details"]["restart"] = "delete-pods"
 
     assert compare(edited(full_plan(), edit)) == [
-        "change 3 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): "
+        "change 5 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): "
         "the restart mode differs",
-        "change 4 (restart-webapp deployment/kubeflow/jupyter-web-app-deployment): "
+        "change 6 (restart-webapp deployment/kubeflow/jupyter-web-app-deployment): "
         "the restart mode differs",
     ]
 
@@ -109,10 +109,10 @@ def test_dropped_and_added_changes_are_named() -> None:
 
     lines = compare(edited(full_plan(), drop))
     assert (
-        "change 2 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): a fresh plan "
+        f"change 2 (check reg.example.com/team/nb:kfws1-{'1' * 24}): a fresh plan "
         "has rebuild reg.example.com/team/tools:v1 here" in lines
     )
-    assert lines[-1].startswith("a fresh plan has change 4 (restart-webapp")
+    assert lines[-1].startswith("a fresh plan has change 6 (restart-webapp")
 
 
 def test_a_configmap_changed_by_someone_else_is_stale_and_names_them() -> None:
