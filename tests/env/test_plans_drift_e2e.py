@@ -47,10 +47,12 @@ def workspace(prefix: str, options: list[str]) -> dict[str, Any]:
         "build": {"network": "host"},  # the local dockerd has no bridge network
         "images": [
             {
-                # sudo needs a base with sudo (or apt to install it): the Debian one
+                # sudo needs a base with sudo (or apt to install it): the Debian one; and a
+                # JupyterLab, since apply checks every offered image (the base has none)
                 "name": "nb-sudo",
                 "from": need_env("KFWS_TEST_PYTHON_BASE_IMAGE"),
                 "sudo": "passwordless",
+                "pip": ["jupyterlab==4.*"],
             },
             {"name": "nb-data", "from": base, "folders": ["/home/jovyan/data"]},
         ],
