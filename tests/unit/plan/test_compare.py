@@ -133,9 +133,9 @@ def test_a_configmap_changed_by_someone_else_is_stale_and_names_them() -> None:
     )
     # its consequences, one line per change (hashes restating the texts are not repeated)
     assert result.differences[1:] == (
-        "change 3 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): the text to "
+        "change 5 (update-spawner configmap/kubeflow/jupyter-web-app-config-abc): the text to "
         "write, the text it replaces and the ConfigMap version it expects differ",
-        "change 4 (restart-webapp deployment/kubeflow/jupyter-web-app-deployment): the config "
+        "change 6 (restart-webapp deployment/kubeflow/jupyter-web-app-deployment): the config "
         "text it reloads for differs",
     )
     assert all("absent" not in line for line in result.differences)

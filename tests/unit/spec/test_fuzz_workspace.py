@@ -160,7 +160,7 @@ def mutate_values(rng: random.Random, doc: Any) -> bytes:
 
 
 def make_workspace(root: Path) -> Path:
-    shutil.copytree(REPO / "images" / "jupyter-tools", root / "images" / "jupyter-tools")
+    shutil.copytree(REPO / "images", root / "images")  # every build context the demo names
     (root / "requirements.txt").write_text("pandas\n")
     (root / "constraints.txt").write_text("numpy<3\n")
     return root / "workspace.yaml"
