@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kfws.errors import EngineError
+from kfws.observe.registry.manifests import MAX_BLOB_SIZE
 from kfws.sanitize import terminal
 
 INPUT_DIGEST_LABEL = "dev.kfws.input-digest"
@@ -58,6 +59,12 @@ class EngineClient:
 
     def local_image_id(self, reference: str, input_digest: str) -> str | None:
         """The id of the local image tagged `reference`, if it was built from these inputs."""
+        found = self.local_image(reference, input_digest)
+        return found[0] if found else None
+
+    def local_image(self, reference: str, input_digest: str) -> tuple[str, int | None] | None:
+        """(id, uncompressed size or None) of the local image tagged `reference`, if it was
+        built from these inputs."""
         try:
             image = self._client.images.get(reference)
         except self._errors.ImageNotFound:
@@ -67,7 +74,11 @@ class EngineClient:
                 f"cannot inspect {reference}: {_short(e)}", where="docker engine"
             ) from e
         labels = (image.attrs.get("Config") or {}).get("Labels") or {}
-        return str(image.id) if labels.get(INPUT_DIGEST_LABEL) == input_digest else None
+        if labels.get(INPUT_DIGEST_LABEL) != input_digest:
+            return None
+        size = image.attrs.get("Size")
+        sane = type(size) is int and 0 <= size <= MAX_BLOB_SIZE * 16
+        return str(image.id), size if sane else None
 
     def build(self, request: BuildRequest, log_path: Path, progress: Progress) -> str:
         """Builds and tags the image; returns its id. The full log goes to `log_path`."""

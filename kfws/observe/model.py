@@ -40,6 +40,16 @@ class ExternalImageState:
 
 
 @dataclass(frozen=True)
+class ImageSize:
+    """How big an image is, for the plan's reader. `source`: "registry" = compressed (config +
+    layers, what a node pulls); "engine" = the uncompressed size of a local build not yet
+    pushed. `size` None = unknown (the registry failed or answered nonsense)."""
+
+    size: int | None
+    source: str  # "registry" | "engine"
+
+
+@dataclass(frozen=True)
 class ClusterState:
     """The live spawner config and the web app that serves it."""
 
@@ -66,3 +76,6 @@ class Observed:
     cluster: ClusterState | None = None  # None when the spec has no spawner groups/flags
     # contract checks passed on this machine: kfws.check.cache_key strings (digest, kind, version)
     checks: frozenset[str] = frozenset()
+    # by reference as a spawner option writes it ("host/repo:tag" or "host/repo@sha256:…"): the
+    # images a plan builds or offers, and the live options they replace
+    sizes: Mapping[str, ImageSize] = field(default_factory=dict)

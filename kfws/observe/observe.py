@@ -2,17 +2,26 @@
 
 Order matters only for cost: build inputs first (disk, plus base image digests), then one batch
 of manifest lookups at bounded parallelism, then labels only where an explicit tag must be
-compared, then the engine only for images the registry lacks, then the cluster.
+compared, then the engine only for images the registry lacks, then the cluster, then one batch
+of manifest GETs for the sizes a plan shows (registry failures there only make a size unknown).
 """
 
 from __future__ import annotations
 
 from kfws import output
-from kfws.errors import EngineError, RegistryError
+from kfws.errors import EngineError, KfwsError, RegistryError
 from kfws.observe.inputs import check_build_args, read_inputs
-from kfws.observe.model import BuildInputs, ClusterState, ExternalImageState, ImageState, Observed
+from kfws.observe.model import (
+    BuildInputs,
+    ClusterState,
+    ExternalImageState,
+    ImageSize,
+    ImageState,
+    Observed,
+)
 from kfws.observe.registry import RegistryClient, split_repository
 from kfws.reference import parse_reference
+from kfws.spawner_yaml import read_spawner
 from kfws.spec.model import Spec
 
 
@@ -82,8 +91,11 @@ def observe(
             registry_input_digest=label,
             engine_image_id=None,
         )
+    sizes: dict[str, ImageSize] = {}
     if missing:
-        images.update(_engine_states(images, inputs, missing))
+        engine_states, engine_sizes = _engine_states(images, inputs, missing)
+        images.update(engine_states)
+        sizes.update(engine_sizes)
 
     externals = check_externals(
         spec, external_options(spec), client, parallelism=parallelism, offline=offline
@@ -93,10 +105,55 @@ def observe(
         from kfws.observe.cluster import observe_cluster
 
         cluster = observe_cluster(spec.cluster, context=context or spec.cluster.context)
+    wanted = _size_refs(spec, images, externals, cluster, offline=offline)
+    got = client.sizes_each(list(wanted.values()), parallelism=parallelism)
+    sizes.update({ref: ImageSize(got[item], "registry") for ref, item in wanted.items()})
     from kfws.observe.check_cache import CheckCache
 
     checks = CheckCache().passed()
-    return Observed(inputs, images, externals, cluster, checks)
+    return Observed(inputs, images, externals, cluster, checks, sizes)
+
+
+def _size_refs(
+    spec: Spec,
+    images: dict[str, ImageState],
+    externals: dict[str, ExternalImageState],
+    cluster: ClusterState | None,
+    *,
+    offline: bool,
+) -> dict[str, tuple[str, str]]:
+    """The references whose size a plan shows, as (repository, reference) to ask: every managed
+    image the registry holds (by tag and by digest, as `pin` writes it), every external option
+    that resolved, and the live options of the same repositories (the images they replace)."""
+    wanted: dict[str, tuple[str, str]] = {}
+    for image in spec.images:
+        state = images[image.name]
+        if state.registry_digest is not None:
+            wanted[state.reference] = split_reference(state.reference)
+            wanted[f"{image.repository}@{state.registry_digest}"] = (
+                image.repository,
+                state.registry_digest,
+            )
+    for ref, ext in externals.items():
+        if ext.digest is not None:
+            wanted[ref] = split_reference(ref)
+    if cluster is None:
+        return wanted
+    repos = {repo for repo, _ in wanted.values()} | {i.repository for i in spec.images}
+    try:
+        live = read_spawner(cluster.config_text)
+    except KfwsError:
+        return wanted  # the planner reports a broken config; sizes are not worth a second error
+    for group in live.groups:
+        for option in group.options:
+            try:
+                repo, reference = split_reference(option)
+                host, _ = split_repository(repo)
+            except (KfwsError, ValueError):
+                continue  # someone typed it into the live config: not an image to weigh
+            if repo in repos and not offline and spec.registry_options(host).check:
+                wanted.setdefault(option, (repo, reference))
+    return wanted
 
 
 def _has_flags(spec: Spec) -> bool:
@@ -111,7 +168,7 @@ def _engine_states(
     images: dict[str, ImageState],
     inputs: dict[str, BuildInputs],
     missing: list[str],
-) -> dict[str, ImageState]:
+) -> tuple[dict[str, ImageState], dict[str, ImageSize]]:
     """For images the registry lacks: does the engine already hold the exact build? An engine
     that can't be reached only costs us the `push` shortcut, so plan says `build` and warns."""
     from kfws.observe.engine import EngineClient
@@ -120,11 +177,15 @@ def _engine_states(
         engine = EngineClient()
     except EngineError as e:
         output.warn(f"{e.message}; planning builds without checking local images")
-        return {}
+        return {}, {}
     updated: dict[str, ImageState] = {}
+    sizes: dict[str, ImageSize] = {}
     for name in missing:
         state = images[name]
-        image_id = engine.local_image_id(state.reference, inputs[name].input_digest)
+        found = engine.local_image(state.reference, inputs[name].input_digest)
+        image_id = found[0] if found else None
+        if found:
+            sizes[state.reference] = ImageSize(found[1], "engine")
         updated[name] = ImageState(
             name=state.name,
             reference=state.reference,
@@ -132,7 +193,7 @@ def _engine_states(
             registry_input_digest=None,
             engine_image_id=image_id,
         )
-    return updated
+    return updated, sizes
 
 
 def check_externals(

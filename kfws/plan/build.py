@@ -6,6 +6,7 @@ from kfws.observe.model import Observed
 from kfws.plan.checks import plan_checks
 from kfws.plan.images import plan_images, spawner_refs
 from kfws.plan.model import Change, Observation, Plan
+from kfws.plan.sizes import with_sizes
 from kfws.spec.model import Spec
 
 
@@ -42,6 +43,6 @@ def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
         spec_path=spec_path,
         spec_digest=spec.digest,
         fingerprint=tuple(sorted(set(observations), key=lambda o: o.key)),
-        changes=tuple(changes),
+        changes=tuple(with_sizes(changes, observed)),
         warnings=tuple(warnings),
     )

@@ -151,6 +151,9 @@ def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[li
     return lines, stale
 
 
+_INFORMATIONAL = frozenset({"size", "sizes"})  # kfws.plan.sizes
+
+
 def _change_lines(index: int, was: Change, now: Change) -> list[str]:
     """One line per change that differs, naming every part that does."""
     label = _label(index, was)
@@ -165,7 +168,9 @@ def _change_lines(index: int, was: Change, now: Change) -> list[str]:
     parts = [
         _FIELD_WORDS[(attr, image)] for attr in ("after", "before", "reason") if attr in differ
     ]
-    a, b = _canonical(dict(was.details)), _canonical(dict(now.details))
+    # sizes inform the reader and may be unknown in one run: never what makes a plan stale
+    a = _canonical({k: v for k, v in was.details.items() if k not in _INFORMATIONAL})
+    b = _canonical({k: v for k, v in now.details.items() if k not in _INFORMATIONAL})
     for key in sorted(a.keys() | b.keys()):
         if a.get(key, _MISSING) == b.get(key, _MISSING) or _RESTATES.get(key) in differ:
             continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
+from kfws.render.sizes import change_size, offered_sizes, size_words
 from kfws.render.spawner import spawner_brief, spawner_list
 from kfws.render.text import summary_line
 from kfws.sanitize import html_text, md_code, md_fence, md_text
@@ -32,18 +33,32 @@ def render_markdown(plan: Plan, *, stale: list[str] | None = None) -> str:
     if plan.warnings:
         lines.append("")
     if plan.changes:
-        lines += ["| action | target | reason |", "|---|---|---|"]
+        lines += ["| action | target | size | reason |", "|---|---|---|---|"]
         lines += [
-            f"| {c.kind.value} | {md_code(c.target, in_table=True)} | {md_text(_cell(c))} |"
+            f"| {c.kind.value} | {md_code(c.target, in_table=True)} | {_size_cell(c)} "
+            f"| {md_text(_cell(c))} |"
             for c in plan.changes
         ]
         lines.append("")
+        offered = [row for c in plan.changes for row in offered_sizes(c)]
+        if offered:
+            lines += ["| offered image | size |", "|---|---|"]
+            lines += [
+                f"| {md_code(ref, in_table=True)} | {md_text(size_words(entry))} |"
+                for ref, entry in offered
+            ]
+            lines.append("")
     for change in plan.changes:
         lines.extend(_details(change))
     lines.append(
         f"<sub>workspace {md_code(plan.spec_path)} {md_text(plan.spec_digest[:19])}…</sub>"
     )
     return "\n".join(lines) + "\n"
+
+
+def _size_cell(change: Change) -> str:
+    size = change_size(change)
+    return md_text(size) if size is not None else ""
 
 
 def _cell(change: Change) -> str:

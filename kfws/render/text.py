@@ -9,6 +9,7 @@ from __future__ import annotations
 from kfws.output import paint
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
+from kfws.render.sizes import change_size, offered_sizes, size_words
 from kfws.render.spawner import spawner_brief, spawner_list
 from kfws.sanitize import one_line
 
@@ -72,6 +73,9 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
     match change.kind:
         case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
             lines.append(f"      inputs {one_line(str(change.details.get('input_digest', '')))}")
+            size = change_size(change)
+            if size is not None:
+                lines.append(f"      size   {one_line(size)}")
         case ChangeKind.UPDATE_SPAWNER:
             for name, items, is_group in spawner_list(change, one_line, one_line):
                 if is_group:
@@ -79,6 +83,8 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
                     lines.extend(f"        {i}" for i in items)
                 else:
                     lines.extend(f"      {name}: {i}" for i in items)
+            for ref, entry in offered_sizes(change):
+                lines.append(f"      size of {one_line(ref)}: {one_line(size_words(entry))}")
             for d in spawner_diff(change):
                 hue_d = "green" if d.startswith("+") else "red" if d.startswith("-") else "dim"
                 lines.append("      " + paint(one_line(d), hue_d, enabled=colour))

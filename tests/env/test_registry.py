@@ -72,6 +72,10 @@ class Env:
 
 @pytest.fixture(scope="session")
 def env() -> Env:
+    return registry_env()
+
+
+def registry_env() -> Env:
     return Env(
         need_env("KFWS_TEST_REGISTRY"),
         need_env("KFWS_TEST_REGISTRY_AUTH"),
@@ -320,13 +324,13 @@ def test_labels_of_pushed_images(env: Env, pushed: dict[str, Pushed]) -> None:
         client.image_labels(f"{env.open}/{REPO}", "no-such-tag")
 
 
-def test_labels_through_an_oci_index_by_platform(env: Env, pushed: dict[str, Pushed]) -> None:
-    """Put a real OCI index into the open registry, pointing at the two pushed manifests as if
-    they were the amd64 and arm64 builds; labels follow the platform asked for."""
+def put_index(env: Env, repo: str, arch_of: dict[str, str]) -> tuple[str, requests.Response]:
+    """A real OCI index `multi` in the open registry, pointing at pushed tags as if they were
+    builds for the given architectures (tag -> arch). Returns (its text, the PUT's answer)."""
     entries = []
-    for tag, arch in (("v1", "amd64"), ("v2", "arm64")):
+    for tag, arch in arch_of.items():
         r = requests.get(
-            f"http://{env.open}/v2/{REPO}/manifests/{tag}",
+            f"http://{env.open}/v2/{repo}/manifests/{tag}",
             headers={"Accept": DOCKER_MANIFEST},
             timeout=10,
         )
@@ -340,12 +344,19 @@ def test_labels_through_an_oci_index_by_platform(env: Env, pushed: dict[str, Pus
         )
     index = json.dumps({"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": entries})
     put = requests.put(
-        f"http://{env.open}/v2/{REPO}/manifests/multi",
+        f"http://{env.open}/v2/{repo}/manifests/multi",
         data=index,
         headers={"Content-Type": OCI_INDEX},
         timeout=10,
     )
     assert put.status_code == 201, put.text
+    return index, put
+
+
+def test_labels_through_an_oci_index_by_platform(env: Env, pushed: dict[str, Pushed]) -> None:
+    """Put a real OCI index into the open registry, pointing at the two pushed manifests as if
+    they were the amd64 and arm64 builds; labels follow the platform asked for."""
+    index, put = put_index(env, REPO, {"v1": "amd64", "v2": "arm64"})
     client = RegistryClient(env.options())
     info = client.resolve(f"{env.open}/{REPO}", "multi")
     assert info is not None

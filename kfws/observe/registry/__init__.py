@@ -1,6 +1,6 @@
 """The narrow adapter kfws uses to ask OCI registries what they hold (the distribution API, v2).
 
-Nothing else in kfws talks HTTP to registries. Three questions only (`RegistryClient`):
+Nothing else in kfws talks HTTP to registries. A few questions only (`RegistryClient`):
 - `resolve(repo, ref)`: the manifest digest, media type and size a tag (or digest) points at, or
   None when the registry says it has no such manifest or repository (404 / MANIFEST_UNKNOWN /
   NAME_UNKNOWN). Every other failure — 401/403, 429 or 5xx after retries, timeout, connection
@@ -8,6 +8,8 @@ Nothing else in kfws talks HTTP to registries. Three questions only (`RegistryCl
   Never "missing": taking an error for a missing image rebuilds and re-pushes everything.
 - `image_labels(repo, ref, platform)`: the `config.Labels` of an image (from an index, the
   manifest for the platform, linux/amd64 by default).
+- `size(repo, ref, platform)`: the compressed size of an image (config + layer sizes from its
+  manifest; from an index, the platform's), None when unknown; `sizes_each` for many at once;
 - `resolve_many(items, parallelism)`: `resolve` for many at bounded concurrency, the first
   failure raised; `resolve_each` the same with each item's failure as its own answer.
 

@@ -1,4 +1,4 @@
-"""RegistryClient: the three questions kfws asks registries, over the transport and auth of
+"""RegistryClient: the questions kfws asks registries, over the transport and auth of
 this package. See the package docstring for the contract."""
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from kfws.observe.registry.manifests import (
     MANIFEST_ACCEPT,
     ManifestInfo,
     body_media_type,
+    compressed_size,
     digest_of,
     image_ref,
     index_platforms,
@@ -80,20 +81,7 @@ class RegistryClient:
     ) -> dict[str, str]:
         host, name = split_repository(repository)
         what = image_ref(repository, reference)
-        manifest, media_type = self._get_manifest(host, name, reference, what)
-        if media_type in INDEX_TYPES:
-            wanted = platform or DEFAULT_PLATFORM
-            desc = pick_platform(manifest, wanted)
-            if desc is None or not isinstance(desc.get("digest"), str):
-                raise RegistryError(
-                    f"{what} has no image for platform {wanted} (it has: "
-                    f"{messages.shown(', '.join(index_platforms(manifest))) or 'none'})",
-                    where=f"registry {host}",
-                    hint="set `platform:` for the image in workspace.yaml to one it provides",
-                )
-            manifest, media_type = self._get_manifest(host, name, str(desc["digest"]), what)
-        if media_type not in IMAGE_TYPES:
-            raise messages.unknown_schema(host, what, media_type)
+        manifest = self._image_manifest(host, name, reference, what, platform)
         config = manifest.get("config") or {}
         digest = config.get("digest")
         if not isinstance(digest, str) or not DIGEST_RE.match(digest):
@@ -113,6 +101,31 @@ class RegistryClient:
                 f"the config blob of {what} is not an image config", where=f"registry {host}"
             ) from None
         return {str(k): str(v) for k, v in labels.items()}
+
+    def size(self, repository: str, reference: str, platform: str | None = None) -> int | None:
+        """The compressed size of an image (config + layers, what a pull downloads); from an
+        index, of the manifest for `platform` (linux/amd64 by default). None = size unknown: a
+        size is for the reader of a plan, so no failure here may stop a plan."""
+        host, name = split_repository(repository)
+        what = image_ref(repository, reference)
+        try:
+            return compressed_size(self._image_manifest(host, name, reference, what, platform))
+        except RegistryError:
+            return None
+
+    def sizes_each(
+        self, items: Sequence[tuple[str, str]], parallelism: int = 8
+    ) -> dict[tuple[str, str], int | None]:
+        """size() for each (repository, reference) at bounded concurrency: one manifest GET per
+        image (two from an index)."""
+        unique = list(dict.fromkeys(items))
+        if parallelism <= 1 or len(unique) <= 1:
+            return {item: self.size(*item) for item in unique}
+        self._transport.ensure_pool(parallelism)
+        with ThreadPoolExecutor(
+            max_workers=min(parallelism, len(unique)), thread_name_prefix="kfws-registry"
+        ) as pool:
+            return dict(zip(unique, pool.map(lambda i: self.size(*i), unique), strict=True))
 
     def resolve_many(
         self, items: Sequence[tuple[str, str]], parallelism: int = 8
@@ -194,6 +207,26 @@ class RegistryClient:
             digest = digest_of(body, reference if DIGEST_RE.match(reference) else "sha256:")
         media_type = media_type or body_media_type(body) or "application/octet-stream"
         return ManifestInfo(digest, media_type, len(body))
+
+    def _image_manifest(
+        self, host: str, name: str, reference: str, what: str, platform: str | None
+    ) -> dict[str, Any]:
+        """The image manifest `reference` names; through an index, the one for `platform`."""
+        manifest, media_type = self._get_manifest(host, name, reference, what)
+        if media_type in INDEX_TYPES:
+            wanted = platform or DEFAULT_PLATFORM
+            desc = pick_platform(manifest, wanted)
+            if desc is None or not isinstance(desc.get("digest"), str):
+                raise RegistryError(
+                    f"{what} has no image for platform {wanted} (it has: "
+                    f"{messages.shown(', '.join(index_platforms(manifest))) or 'none'})",
+                    where=f"registry {host}",
+                    hint="set `platform:` for the image in workspace.yaml to one it provides",
+                )
+            manifest, media_type = self._get_manifest(host, name, str(desc["digest"]), what)
+        if media_type not in IMAGE_TYPES:
+            raise messages.unknown_schema(host, what, media_type)
+        return manifest
 
     def _get_manifest(
         self, host: str, name: str, reference: str, what: str

@@ -132,3 +132,28 @@ def verified(body: bytes, digest: str, host: str, what: str) -> bytes:
             hint="the registry (or a proxy in between) served corrupt data",
         )
     return body
+
+
+# A layer or config blob above this is not a real answer (the largest images in practice are
+# tens of GB); nor is a manifest listing more layers than any engine stacks.
+MAX_BLOB_SIZE = 1 << 40  # 1 TiB
+MAX_LAYERS = 1000
+
+
+def compressed_size(manifest: Mapping[str, Any]) -> int | None:
+    """The bytes a pull downloads: config + layer sizes of an image manifest. None ("size
+    unknown") when any size is missing, not a non-negative int (bools are not sizes) or out of
+    bounds: registry answers are hostile, and a wrong size is worse than none."""
+    config = manifest.get("config")
+    layers = manifest.get("layers")
+    if not isinstance(config, Mapping) or not isinstance(layers, list):
+        return None
+    if len(layers) > MAX_LAYERS:
+        return None
+    total = 0
+    for desc in (config, *layers):
+        size = desc.get("size") if isinstance(desc, Mapping) else None
+        if type(size) is not int or not 0 <= size <= MAX_BLOB_SIZE:
+            return None
+        total += size
+    return total

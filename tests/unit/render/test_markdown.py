@@ -21,7 +21,7 @@ def spawner(n_lines: int) -> Change:
 def test_summary_table_and_collapsible_diff() -> None:
     md = render_markdown(plan_with(spawner(3)))
     assert "**Plan: 1 to change.**" in md
-    assert "| update-spawner | `configmap/kf/cm` | options changed |" in md
+    assert "| update-spawner | `configmap/kf/cm` |  | options changed |" in md
     assert "<details><summary>update-spawner <code>configmap/kf/cm</code></summary>" in md
     assert "```diff\n--- a/spawner_ui_config.yaml" in md
     assert "option x\\|y missing" in md  # pipes escaped so the table/list stays intact
@@ -59,4 +59,4 @@ def test_outside_text_cannot_break_out_of_its_place() -> None:
     assert "<script" not in outside_code and "<img" not in outside_code
     assert "[x](" not in md  # the link is escaped: \\[x\\](
     table_row = next(line for line in md.splitlines() if line.startswith("| update-spawner"))
-    assert table_row.count(" | ") == 2  # still three cells
+    assert table_row.count(" | ") == 3  # still four cells

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from kfws.errors import RegistryError
-from kfws.observe.registry.manifests import pick_platform, split_repository
+from kfws.observe.registry.manifests import (
+    MAX_BLOB_SIZE,
+    MAX_LAYERS,
+    compressed_size,
+    pick_platform,
+    split_repository,
+)
 
 
 @pytest.mark.parametrize(
@@ -67,3 +73,28 @@ def test_pick_platform(platform: str, digest: str | None) -> None:
 def test_pick_platform_refuses_malformed_platforms(bad: str) -> None:
     with pytest.raises(RegistryError, match="not a platform"):
         pick_platform(INDEX, bad)
+
+
+def _manifest(config: object = 100, *layers: object) -> dict[str, object]:
+    return {"config": {"size": config}, "layers": [{"size": s} for s in layers]}
+
+
+@pytest.mark.parametrize(
+    ("manifest", "size"),
+    [
+        (_manifest(100, 1_000, 20), 1_120),
+        (_manifest(0), 0),
+        # hostile answers: size unknown, never a wrong number
+        (_manifest(-1, 10), None),
+        (_manifest(100, True), None),
+        (_manifest(100, 1.5), None),
+        (_manifest(100, "10"), None),
+        (_manifest(100, MAX_BLOB_SIZE + 1), None),
+        (_manifest(100, *([1] * (MAX_LAYERS + 1))), None),
+        ({"config": {"size": 1}}, None),
+        ({"config": [], "layers": []}, None),
+        ({"config": {"size": 1}, "layers": ["x"]}, None),
+    ],
+)
+def test_compressed_size(manifest: dict[str, object], size: int | None) -> None:
+    assert compressed_size(manifest) == size
