@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kfws.reference import ReferenceError, looks_like_reference, parse_reference
@@ -70,7 +72,13 @@ def test_invalid(text: str, message: str) -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("jupyter-tf", False), ("a/b", True), ("a:1", True), ("a@sha256:x", True)],
+    [
+        ("jupyter-tf", False),
+        ("XX", False),
+        ("a/b", True),
+        ("a:1", True),
+        ("a@sha256:x", True),
+    ],
 )
 def test_names_versus_references(text: str, expected: bool) -> None:
     assert looks_like_reference(text) is expected
@@ -114,6 +122,8 @@ def test_hosts_and_hub_names(
         ("r.io/a@sha256:" + "0" * 63, "64 lower-case hex digits"),
         ("r.io/a@md5", "'r.io/a@md5': the digest after '@' must look like sha256:<64 hex"),
         ("r.io/a:t!", "'r.io/a:t!': the tag 't!' must be 1-128 characters"),
+        ("a:t!", "'a:t!': the tag 't!' must be"),  # no '/' at all
+        ("r.io/a:t:x", "the tag 't:x' must be"),  # everything after the first ':'
         ("R.io/A", "'R.io/A': repository paths must be lower case"),
         ("r.io/a b", "'r.io/a b' is not a valid image reference (expected [registry"),
         ("A", "'A' is not a valid image reference"),  # no '/': not a path-case problem
@@ -148,3 +158,10 @@ def test_str_and_repository_with_registry(text: str, with_registry: str) -> None
     ref = parse_reference(text)
     assert str(ref) == text
     assert ref.repository_with_registry == with_registry
+
+
+def test_references_are_immutable_values() -> None:
+    ref = parse_reference("r.io/a:1")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        ref.tag = "2"  # type: ignore[misc]
+    assert {ref, parse_reference("r.io/a:1")} == {ref}
