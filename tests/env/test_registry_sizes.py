@@ -22,7 +22,7 @@ REPO = f"kfws-size-test/r{uuid.uuid4().hex[:10]}"
 EXTRA = {"small": 200_000, "big": 2_200_000}  # random bytes: gzip can't shrink them
 
 
-def _build(client: Any, base: str, extra: int) -> Any:
+def build_sized(client: Any, base: str, extra: int) -> Any:
     dockerfile = f"FROM {base}\nCOPY blob /blob\n".encode()
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w") as tar:
@@ -45,18 +45,18 @@ def sized(env: Env) -> None:
     client = docker.DockerClient(base_url=need_env("DOCKER_HOST"))
     base = need_env("KFWS_TEST_BASE_IMAGE")
     for tag, extra in EXTRA.items():
-        image = _build(client, base, extra)
+        image = build_sized(client, base, extra)
         for host in (env.open, env.auth):
             image.tag(f"{host}/{REPO}", tag)
             _docker_push(client, f"{host}/{REPO}", tag)
 
 
-def _blob_sizes(env: Env, host: str, tag: str) -> int:
+def blob_sizes(env: Env, host: str, tag: str, repo: str = REPO) -> int:
     """The oracle: the manifest's blobs, each sized by the registry's own Content-Length."""
     scheme, kw = ("http", {}) if host == env.open else ("https", {"verify": str(env.ca_file)})
     auth = env.auth_credentials() if host == env.auth else None
     get = requests.get(
-        f"{scheme}://{host}/v2/{REPO}/manifests/{tag}",
+        f"{scheme}://{host}/v2/{repo}/manifests/{tag}",
         headers={"Accept": DOCKER_MANIFEST},
         auth=auth,
         timeout=10,
@@ -66,7 +66,7 @@ def _blob_sizes(env: Env, host: str, tag: str) -> int:
     total = 0
     for desc in (doc["config"], *doc["layers"]):
         head = requests.head(
-            f"{scheme}://{host}/v2/{REPO}/blobs/{desc['digest']}",
+            f"{scheme}://{host}/v2/{repo}/blobs/{desc['digest']}",
             auth=auth,
             timeout=10,
             allow_redirects=True,
@@ -83,8 +83,8 @@ def test_size_is_the_sum_of_the_blobs_a_pull_downloads(env: Env, which: str) -> 
     client = RegistryClient(env.options(), docker_config_dir=env.docker_config)
     sizes = client.sizes_each([(f"{host}/{REPO}", t) for t in EXTRA], parallelism=4)
     small, big = sizes[(f"{host}/{REPO}", "small")], sizes[(f"{host}/{REPO}", "big")]
-    assert small == _blob_sizes(env, host, "small")
-    assert big == _blob_sizes(env, host, "big")
+    assert small == blob_sizes(env, host, "small")
+    assert big == blob_sizes(env, host, "big")
     assert small is not None and big is not None
     # the images differ by the random bytes (gzip adds a little, never removes)
     assert EXTRA["big"] - EXTRA["small"] <= big - small < (EXTRA["big"] - EXTRA["small"]) * 1.01
@@ -96,8 +96,8 @@ def test_size_through_an_index_is_the_platform_image(env: Env) -> None:
     put_index(env, REPO, {"small": "amd64", "big": "arm64"})
     client = RegistryClient(env.options())
     repo = f"{env.open}/{REPO}"
-    assert client.size(repo, "multi") == _blob_sizes(env, env.open, "small")
-    assert client.size(repo, "multi", platform="linux/arm64") == _blob_sizes(env, env.open, "big")
+    assert client.size(repo, "multi") == blob_sizes(env, env.open, "small")
+    assert client.size(repo, "multi", platform="linux/arm64") == blob_sizes(env, env.open, "big")
     assert client.size(repo, "multi", platform="linux/s390x") is None  # unknown, not an error
 
 
