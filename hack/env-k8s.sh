@@ -4,8 +4,10 @@
 #   all built from Go modules by hack/build-k8s.sh, and KWOK playing the kubelet of two fake
 #   nodes, so Deployments get pods that become Running and Ready with no containers.
 # Seeds a Kubeflow-like jupyter-web-app in two layouts (1.10 in `kubeflow`, 1.0 in
-# `kubeflow-legacy`), applies kfws's least-privilege Role (deploy/rbac/kfws-role.yaml), and writes
-# an admin and a restricted kubeconfig plus .kfws-env/k8s/env.sh.
+# `kubeflow-legacy`), applies kfws's two least-privilege Roles (the writer, deploy/rbac/kfws-role.yaml,
+# narrowed to each namespace's web app ConfigMap by name as `kfws rbac` prints it, and the read-only
+# one, deploy/rbac/kfws-readonly-role.yaml), and writes an admin, a writer ("restricted") and a
+# read-only kubeconfig plus .kfws-env/k8s/env.sh.
 #
 #   bash hack/env-k8s.sh              start (idempotent: reuses what runs) and seed what is missing
 #   bash hack/env-k8s.sh down         stop every process of it (data stays for a warm start)
@@ -35,6 +37,7 @@ NS_LEGACY=kubeflow-legacy
 PARTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok)
 ADMIN_KUBECONFIG="$K8S/admin.kubeconfig"
 RESTRICTED_KUBECONFIG="$K8S/kfws-restricted.kubeconfig"
+READONLY_KUBECONFIG="$K8S/kfws-readonly.kubeconfig"
 SEED="$ROOT/hack/k8s/seed"
 
 log_of() { echo "$K8S/$1/$1.log"; }
@@ -296,8 +299,19 @@ create_missing() { # namespace file: create what is missing, leave what exists a
   ! grep -vE '(^[a-z.]+/[^ ]+ created$)|AlreadyExists' <<<"$out" | grep -q .
 }
 
-apply_rbac() { # namespace selector
-  kubectl_admin -n "$1" apply -f "$ROOT/deploy/rbac/kfws-role.yaml" ${2:+-l "$2"} >>"$K8S/seed.log" 2>&1
+configmap_name() { python3 "$SEED/render.py" "$1" --configmap-name; } # layout -> its ConfigMap
+
+apply_rbac() { # namespace layout selector
+  # the Roles as `kfws rbac` prints them for this namespace's ConfigMap (kfws/rbac.py is
+  # standard-library only, so the system python3 renders them without the virtualenv)
+  local cm
+  cm=$(configmap_name "$2") || return 1
+  {
+    PYTHONPATH=$ROOT python3 -m kfws.rbac writer "$cm"
+    echo ---
+    PYTHONPATH=$ROOT python3 -m kfws.rbac read-only "$cm"
+  } >"$K8S/rbac-$1.yaml" || return 1
+  kubectl_admin -n "$1" apply -f "$K8S/rbac-$1.yaml" ${3:+-l "$3"} >>"$K8S/seed.log" 2>&1
 }
 
 seed_base() {
@@ -310,10 +324,10 @@ seed_base() {
       | kubectl_admin apply -f - >>"$K8S/seed.log" 2>&1 \
       || fail_part k8s-seed "creating namespace $ns failed" "$K8S/seed.log"
   done
-  apply_rbac "$NS" "" || fail_part k8s-rbac "applying deploy/rbac/kfws-role.yaml to $NS failed" "$K8S/seed.log"
-  # the same identity manages the legacy namespace: its Role and RoleBinding only
-  apply_rbac "$NS_LEGACY" app.kubernetes.io/component=rbac \
-    || fail_part k8s-rbac "applying deploy/rbac/kfws-role.yaml to $NS_LEGACY failed" "$K8S/seed.log"
+  apply_rbac "$NS" kf1.10 "" || fail_part k8s-rbac "applying the Roles of deploy/rbac/ to $NS failed" "$K8S/seed.log"
+  # the same identities manage the legacy namespace: its Roles and RoleBindings only
+  apply_rbac "$NS_LEGACY" kf1.0 app.kubernetes.io/component=rbac \
+    || fail_part k8s-rbac "applying the Roles of deploy/rbac/ to $NS_LEGACY failed" "$K8S/seed.log"
 }
 
 wait_seeded() {
@@ -340,7 +354,8 @@ reseed_ns() { # namespace layout: back to the pristine seed, whatever was done t
   # PUT without a resourceVersion: every field back to the seed's (labels, annotations, data,
   # the pod template); the Deployment rolls back if its template was changed
   kubectl_admin -n "$ns" replace -f "$f" >>"$K8S/seed.log" 2>&1 || return 1
-  # ConfigMaps that are not part of the seed (backups, re-generated hashed ones) and Leases go
+  # ConfigMaps that are not part of the seed (backups, re-generated hashed ones), Leases and other
+  # Deployments go
   keep=$(python3 "$SEED/render.py" "$2" --configmap-name) || return 1
   for name in $(kubectl_admin -n "$ns" get configmaps -o name); do
     name=${name#configmap/}
@@ -348,6 +363,9 @@ reseed_ns() { # namespace layout: back to the pristine seed, whatever was done t
     kubectl_admin -n "$ns" delete configmap "$name" --wait=false >>"$K8S/seed.log" 2>&1 || return 1
   done
   kubectl_admin -n "$ns" delete leases --all >>"$K8S/seed.log" 2>&1 || return 1
+  # and Deployments a test added beside the web app
+  kubectl_admin -n "$ns" delete deployments --field-selector "metadata.name!=jupyter-web-app-deployment" \
+    --wait=false >>"$K8S/seed.log" 2>&1 || return 1
 }
 
 reseed() {
@@ -360,21 +378,39 @@ reseed() {
   echo "env-k8s: $NS and $NS_LEGACY are back to the pristine seed"
 }
 
-# --- the restricted identity --------------------------------------------------------------------
-restricted_works() {
-  [[ -f $RESTRICTED_KUBECONFIG ]] && [[ $("$BIN/kubectl" --kubeconfig "$RESTRICTED_KUBECONFIG" \
-    --request-timeout=10s auth can-i patch configmaps -n "$NS" 2>/dev/null) == yes ]]
+# --- the restricted identities ------------------------------------------------------------------
+can_i() { # kubeconfig verb resource
+  [[ -f $1 ]] && [[ $("$BIN/kubectl" --kubeconfig "$1" --request-timeout=10s auth can-i "$2" "$3" \
+    -n "$NS" 2>/dev/null) == yes ]]
 }
 
-write_restricted_kubeconfig() {
-  restricted_works && return
+restricted_works() { # the writer may patch the web app's ConfigMap (by name), and no other
+  local cm
+  cm=$(configmap_name kf1.10) || return 1
+  can_i "$RESTRICTED_KUBECONFIG" patch "configmaps/$cm" \
+    && ! can_i "$RESTRICTED_KUBECONFIG" patch configmaps/kube-root-ca.crt
+}
+
+readonly_works() { # the read-only identity lists ConfigMaps and patches nothing
+  local cm
+  cm=$(configmap_name kf1.10) || return 1
+  can_i "$READONLY_KUBECONFIG" list configmaps && ! can_i "$READONLY_KUBECONFIG" patch "configmaps/$cm"
+}
+
+write_sa_kubeconfig() { # file serviceaccount check
+  "$3" && return
   local token
-  # a bound token for ServiceAccount kubeflow/kfws from the TokenRequest API (a year: the
-  # environment lives long; it is re-issued whenever it stops working, e.g. after a purge)
-  token=$(kubectl_admin -n "$NS" create token kfws --duration=8760h 2>>"$K8S/seed.log") \
-    || fail_part k8s-rbac "TokenRequest for ServiceAccount $NS/kfws failed" "$K8S/seed.log"
-  write_kubeconfig "$RESTRICTED_KUBECONFIG" kfws "token=$token" "$NS"
-  restricted_works || fail_part k8s-rbac "the restricted kubeconfig cannot patch ConfigMaps in $NS" "$K8S/seed.log"
+  # a bound token for the ServiceAccount from the TokenRequest API (a year: the environment
+  # lives long; it is re-issued whenever it stops working, e.g. after a purge)
+  token=$(kubectl_admin -n "$NS" create token "$2" --duration=8760h 2>>"$K8S/seed.log") \
+    || fail_part k8s-rbac "TokenRequest for ServiceAccount $NS/$2 failed" "$K8S/seed.log"
+  write_kubeconfig "$1" "$2" "token=$token" "$NS"
+  "$3" || fail_part k8s-rbac "the kubeconfig of ServiceAccount $NS/$2 does not have the rights of its Role in $NS" "$K8S/seed.log"
+}
+
+write_restricted_kubeconfigs() {
+  write_sa_kubeconfig "$RESTRICTED_KUBECONFIG" kfws restricted_works
+  write_sa_kubeconfig "$READONLY_KUBECONFIG" kfws-readonly readonly_works
 }
 
 write_env() {
@@ -383,6 +419,7 @@ write_env() {
 export KUBECONFIG=$ADMIN_KUBECONFIG
 export KFWS_TEST_KUBECONFIG_ADMIN=$ADMIN_KUBECONFIG
 export KFWS_TEST_KUBECONFIG_RESTRICTED=$RESTRICTED_KUBECONFIG
+export KFWS_TEST_KUBECONFIG_READONLY=$READONLY_KUBECONFIG
 export KFWS_TEST_NAMESPACE=$NS
 export KFWS_TEST_LEGACY_NAMESPACE=$NS_LEGACY
 export KFWS_TEST_KUBE_API=https://127.0.0.1:$PORT_API
@@ -403,7 +440,7 @@ up() {
   start_part kube-scheduler 60
   start_part kwok 30
   seed_ensure
-  write_restricted_kubeconfig
+  write_restricted_kubeconfigs
   write_env
   STARTED=()
   echo "env-k8s: ready in $((SECONDS - t0))s (API https://127.0.0.1:$PORT_API, kubeconfig $ADMIN_KUBECONFIG)"

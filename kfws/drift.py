@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kfws.plan.model import ChangeKind, Plan
+from kfws.plan.model import Change, ChangeKind, Plan
 
 
 class DriftKind(Enum):
@@ -43,6 +43,9 @@ class ManagerEntry:
     manager: str
     operation: str
     time: str | None  # RFC 3339
+    # whether its managedFields cover the spawner config key (`f:data` / the key): only such a
+    # manager can have changed the lists; one that set only labels or annotations is not blamed
+    covers_key: bool = True
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class AppliedRecord:
     owned_hash: str  # hash of the owned lists and flags as applied
     applied_at: str | None  # RFC 3339
     option_digests: Mapping[str, str] = field(default_factory=dict)  # option ref -> digest
+    text_hash: str | None = None  # "sha256:…" of the whole text kfws wrote (applied-hash)
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,7 @@ class DriftObserved:
     option_errors: Mapping[str, str] = field(default_factory=dict)
     restart_mode: str = "rollout"
     namespace: str = ""
+    live_text_hash: str | None = None  # "sha256:…" of the live text of the key
 
     @property
     def config_map_target(self) -> str:
@@ -102,7 +107,7 @@ def find_drift(plan: Plan, observed: DriftObserved | None, *, strict: bool = Fal
                 Finding(
                     DriftKind.NOT_AS_DECLARED,
                     change.target,
-                    f"the spawner config differs from workspace.yaml: {change.reason}",
+                    f"the spawner config differs from workspace.yaml: {declared_vs_live(change)}",
                 )
             )
     if observed is not None:
@@ -113,6 +118,54 @@ def find_drift(plan: Plan, observed: DriftObserved | None, *, strict: bool = Fal
         return DriftReport(tuple(findings))
     unchecked = tuple(f for f in findings if f.kind is DriftKind.UNCHECKED)
     return DriftReport(tuple(f for f in findings if f.kind is not DriftKind.UNCHECKED), unchecked)
+
+
+def declared_vs_live(change: Change) -> str:
+    """The plan's spawner diff (live -> declared) told from the cluster's side, as drift reads
+    it: what is missing on the cluster, what it offers that is not declared. Falls back to the
+    plan's reason when the change carries no structured diff."""
+    diff = change.details.get("diff")
+    groups = diff.get("groups") if isinstance(diff, Mapping) else None
+    flags = diff.get("flags") if isinstance(diff, Mapping) else None
+    if not isinstance(groups, Mapping) or not isinstance(flags, Mapping):
+        return change.reason
+    parts: list[str] = []
+    for key, g in groups.items():
+        if not isinstance(g, Mapping):
+            continue
+        bits = [
+            f"{r.get('before')} on the cluster where {r.get('after')} is declared"
+            for r in g.get("replaced") or []
+            if isinstance(r, Mapping)
+        ]
+        if g.get("added"):
+            bits.append(f"missing on the cluster: {', '.join(map(str, g['added']))}")
+        if g.get("removed"):
+            bits.append(f"on the cluster but not declared: {', '.join(map(str, g['removed']))}")
+        if g.get("reordered"):
+            bits.append("in another order on the cluster")
+        default = g.get("default")
+        if isinstance(default, Mapping):
+            bits.append(
+                f"default is {_shown(default.get('before'))} on the cluster, declared "
+                f"{_shown(default.get('after'))}"
+            )
+        parts.append(f"{key}: {'; '.join(bits) or 'differs'}")
+    for name, f in flags.items():
+        if isinstance(f, Mapping):
+            parts.append(
+                f"{name} is {_shown(f.get('before'))} on the cluster, declared "
+                f"{_shown(f.get('after'))}"
+            )
+    return "; ".join(parts) or change.reason
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def _since_apply(obs: DriftObserved) -> list[Finding]:
@@ -131,7 +184,9 @@ def _since_apply(obs: DriftObserved) -> list[Finding]:
         ]
     if record.owned_hash == obs.live_owned_hash:
         return []
-    others = [m for m in obs.managers if m.manager != "kfws"]
+    if record.text_hash is not None and record.text_hash == obs.live_text_hash:
+        return []  # the key is byte for byte what kfws wrote
+    others = [m for m in obs.managers if m.manager != "kfws" and m.covers_key]
     latest = max(others, key=lambda m: m.time or "", default=None)
     who = (
         f" by {latest.manager!r} ({latest.operation}) at {latest.time or 'an unknown time'}"

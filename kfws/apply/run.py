@@ -97,6 +97,15 @@ def apply_plan(
     cluster_changes = [
         c for c in plan.changes if not c.kind.is_image and c.kind is not ChangeKind.CHECK_IMAGE
     ]
+    if cluster_changes:
+        from kfws.apply.spawner import refuse_gitops_owned
+
+        # before any build or push: a refusal after them would leave images pushed for nothing
+        refuse_gitops_owned(
+            cluster_changes,
+            allow=allow_gitops_owned,
+            built=", and nothing was built or pushed" if image_changes else "",
+        )
     digests: dict[str, str] = {}
     if image_changes:
         results = apply_images(

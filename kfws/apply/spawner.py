@@ -24,14 +24,23 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from kfws import output
 from kfws.errors import ApplyError, ClusterError, KfwsError
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, api_errors, load_api, observe_cluster
+from kfws.observe.cluster import (
+    REQUEST_TIMEOUT,
+    acting_identity,
+    api_error,
+    api_errors,
+    load_api,
+    observe_cluster,
+)
+from kfws.observe.model import ClusterState
+from kfws.plan.images import APPLIED_DIGESTS
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind
 from kfws.plan.spawner import ANN_ADDED, record_for, text_hash
 from kfws.spawner_yaml import LiveSpawner, edit_spawner, read_spawner
@@ -48,7 +57,7 @@ ANN_OWNED = "kfws.dev/applied-owned"
 ANN_AT = "kfws.dev/applied-at"
 ANN_BY = "kfws.dev/applied-by"
 ANN_HISTORY = "kfws.dev/history"
-ANN_DIGESTS = "kfws.dev/applied-digests"  # option ref -> digest when applied (drift: tag moved)
+ANN_DIGESTS = APPLIED_DIGESTS  # option ref -> digest when applied (drift: tag moved)
 POD_ANN_HASH = "kfws.dev/config-hash"
 POD_ANN_RESTARTED = "kfws.dev/restarted-at"
 PROGRESS_EVERY = 3.0
@@ -79,13 +88,28 @@ class Clients:
     core: Any
     apps: Any
     coord: Any
+    api: Any = None
+    context: str | None = None
+    _identity: str | None = None
 
     @classmethod
     def connect(cls, context: str | None) -> Clients:
         from kubernetes import client
 
         api = load_api(context)
-        return cls(client.CoreV1Api(api), client.AppsV1Api(api), client.CoordinationV1Api(api))
+        return cls(
+            client.CoreV1Api(api),
+            client.AppsV1Api(api),
+            client.CoordinationV1Api(api),
+            api=api,
+            context=context,
+        )
+
+    def identity(self) -> str:
+        """The Kubernetes identity kfws acts as (asked once): what audit records name."""
+        if self._identity is None:
+            self._identity = acting_identity(self.api, self.context) if self.api else _user()
+        return self._identity
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,15 +156,24 @@ def _expired(lease: Any, now: datetime) -> bool:
 class ApplyLock:
     """The Lease held while kfws writes to the cluster."""
 
-    def __init__(self, coord: Any, namespace: str, *, timeout: float, ttl: int = LEASE_TTL):
+    def __init__(
+        self,
+        coord: Any,
+        namespace: str,
+        *,
+        timeout: float,
+        ttl: int = LEASE_TTL,
+        user: str | None = None,
+    ):
         self.coord = coord
         self.ns = namespace
         self.timeout = timeout
         self.ttl = ttl
         self.token = uuid.uuid4().hex[:8]
+        user = user or _user()
         self.me = Holder(
-            identity=f"{_user()}@{socket.gethostname()} pid {os.getpid()} ({self.token})",
-            user=_user(),
+            identity=f"{user}@{socket.gethostname()} pid {os.getpid()} ({self.token})",
+            user=user,
             host=socket.gethostname(),
             pid=str(os.getpid()),
             since=_short_stamp(),
@@ -291,12 +324,45 @@ def _clear_lease(coord: Any, ns: str, lease: Any) -> None:
     coord.replace_namespaced_lease(LEASE_NAME, ns, body, _request_timeout=REQUEST_TIMEOUT)
 
 
-def unlock(cluster_spec: ClusterSpec, *, context: str | None) -> str:
-    """Releases the apply lock whoever holds it (for a holder that is gone)."""
+def _renewed_ago(lease: Any, now: datetime) -> float | None:
+    renewed = lease.spec.renew_time or lease.spec.acquire_time
+    if renewed is None:
+        return None
+    if isinstance(renewed, str):
+        renewed = datetime.fromisoformat(renewed.replace("Z", "+00:00"))
+    return float((now - renewed).total_seconds())
+
+
+def lock_state(lease: Any, now: datetime) -> tuple[bool, str]:
+    """(whether the holder is still renewing, a sentence saying so): a holder renews every
+    quarter of the lease's duration while it works, so a lock renewed within the duration is
+    live, and one older than that was left by a process that is gone."""
+    ttl = lease.spec.lease_duration_seconds or LEASE_TTL
+    ago = _renewed_ago(lease, now)
+    if ago is None:
+        return False, "it was never renewed: its holder is gone"
+    if _expired(lease, now):
+        return False, f"last renewed {ago:.0f}s ago, over its {ttl}s: its holder is gone"
+    return True, (
+        f"last renewed {max(ago, 0):.0f}s ago (it expires {ttl}s after a renewal): the holder is "
+        "still renewing it, so a kfws is probably applying right now"
+    )
+
+
+def unlock(
+    cluster_spec: ClusterSpec,
+    *,
+    context: str | None,
+    force: bool = False,
+    confirm: Callable[[str], bool] | None = None,
+) -> str:
+    """Releases the apply lock. A lock whose holder still renews it is released only with
+    `force`, or when `confirm` (shown what holds it) says yes; otherwise nothing changes."""
     from kubernetes.client.exceptions import ApiException
 
     ns = cluster_spec.namespace
     cl = Clients.connect(context or cluster_spec.context)
+    where = f"lease/{ns}/{LEASE_NAME}"
     try:
         lease = cl.coord.read_namespaced_lease(LEASE_NAME, ns, _request_timeout=REQUEST_TIMEOUT)
     except ApiException as e:
@@ -306,9 +372,18 @@ def unlock(cluster_spec: ClusterSpec, *, context: str | None) -> str:
     holder = _holder_of(lease)
     if holder is None:
         return f"no apply lock held in namespace {ns}"
+    live, state = lock_state(lease, _now())
+    said = f"the apply lock ({where}) is held by {holder.describe()}; {state}"
+    if live and not force and not (confirm is not None and confirm(said)):
+        raise ApplyError(
+            f"{said}. The lock was not released",
+            where=where,
+            hint="wait for that apply to finish; if you know its process is gone, run "
+            "`kfws unlock --force` (breaking a live lock lets two applies write at once)",
+        )
     with api_errors("update", "leases", ns, LEASE_NAME):
         _clear_lease(cl.coord, ns, lease)
-    return f"released the apply lock (lease {ns}/{LEASE_NAME}) held by {holder.describe()}"
+    return f"released the apply lock ({where}) held by {holder.describe()}; {state}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,12 +452,15 @@ def _save_backup(
             )
 
 
-def push_backup(core: Any, ns: str, config_map: str, key: str, text: str) -> int:
-    """Keeps `text` (the key's content before a write) as the newest backup; returns its number."""
+def push_backup(
+    core: Any, ns: str, config_map: str, key: str, text: str, *, by: str | None = None
+) -> int:
+    """Keeps `text` (the key's content before a write) as the newest backup; returns its number.
+    `by`: the Kubernetes identity that wrote (the audit record)."""
     cm, history = read_backup(core, ns, config_map)
     n = max((int(e["n"]) for e in history), default=0) + 1
     history.append(
-        {"n": n, "key": key, "hash": text_hash(text), "at": _short_stamp(), "by": _user()}
+        {"n": n, "key": key, "hash": text_hash(text), "at": _short_stamp(), "by": by or _user()}
     )
     history = history[-BACKUP_KEEP:]
     data = dict((cm.data or {}) if cm else {})
@@ -396,6 +474,16 @@ def pop_backup(core: Any, ns: str, config_map: str, n: int) -> None:
     if cm is None:
         return
     _save_backup(core, ns, config_map, cm, [e for e in history if e["n"] != n], dict(cm.data or {}))
+
+
+def recorded_owned(planned: Any, written: LiveSpawner) -> dict[str, Any]:
+    """What `kfws.dev/applied-owned` records: the owned values of the text actually written
+    (so a `pin: digest` option carries the pushed digest, never the plan's placeholder), limited
+    to the groups and flags the plan declared (drift judges only those)."""
+    owned = written.owned()
+    if isinstance(planned, Mapping) and planned:
+        return {k: v for k, v in owned.items() if k in planned}
+    return owned
 
 
 def _changed_since_plan(where: str, detail: str) -> ApplyError:
@@ -429,7 +517,7 @@ def write_config(
             where=where,
             hint="apply the plan through `kfws apply` (it pushes first), or re-run `kfws plan`",
         )
-    read_spawner(new_text, where=f"{where} key {key} (as planned)")  # refuse a broken text
+    written = read_spawner(new_text, where=f"{where} key {key} (as planned)")  # refuse broken
     with api_errors("get", "configmaps", ns, name):
         try:
             cm = cl.core.read_namespaced_config_map(name, ns, _request_timeout=REQUEST_TIMEOUT)
@@ -444,7 +532,7 @@ def write_config(
         )
     if current is None or text_hash(current) != d.get("beforeHash", text_hash(current)):
         raise _changed_since_plan(where, f"the content of {key} differs from the plan's")
-    owned = d.get("owned") or read_spawner(new_text).owned()
+    owned = recorded_owned(d.get("owned"), written)
     added = record_for(d.get("kfwsAdded"), new_text)  # what a later `merge` may remove
     body = {
         "metadata": {
@@ -453,7 +541,7 @@ def write_config(
                 ANN_HASH: text_hash(new_text),
                 ANN_OWNED: json.dumps(owned, sort_keys=True, separators=(",", ":")),
                 ANN_AT: _short_stamp(),
-                ANN_BY: _user(),
+                ANN_BY: cl.identity(),
                 **(
                     {ANN_DIGESTS: json.dumps(d["appliedDigests"], sort_keys=True)}
                     if isinstance(d.get("appliedDigests"), dict)
@@ -488,7 +576,7 @@ def write_config(
     n = 0
     kept = ""
     if backup == "push":
-        n = push_backup(cl.core, ns, name, key, current)
+        n = push_backup(cl.core, ns, name, key, current, by=cl.identity())
         kept = f"; the previous version is kept as {n}.yaml in configmap/{ns}/{backup_name(name)}"
     try:
         patch(dry=False)
@@ -692,6 +780,23 @@ def _namespace(changes: Sequence[Change]) -> str:
     return spaces.pop()
 
 
+def refuse_gitops_owned(changes: Sequence[Change], *, allow: bool, built: str = "") -> None:
+    """Apply refuses a cluster change Argo CD or Flux would revert; `kfws apply` calls this
+    before any build or push too, so a refusal costs nothing and leaves nothing half done."""
+    if allow:
+        return
+    for c in changes:
+        owner = c.details.get("gitopsOwner")
+        if owner:
+            raise ApplyError(
+                f"{c.target} is managed by {owner}: its next sync would revert this change. "
+                f"Nothing was changed on the cluster{built}",
+                where=c.target,
+                hint="make the change in the Git source it syncs from, or pass "
+                "--allow-gitops-owned to apply anyway",
+            )
+
+
 def apply_cluster_changes(
     changes: Sequence[Change],
     *,
@@ -708,20 +813,11 @@ def apply_cluster_changes(
     ]
     if not changes:
         return []
-    for c in changes:
-        owner = c.details.get("gitopsOwner")
-        if owner and not allow_gitops_owned:
-            raise ApplyError(
-                f"{c.target} is managed by {owner}: its next sync would revert this change. "
-                "Nothing was changed on the cluster",
-                where=c.target,
-                hint="make the change in the Git source it syncs from, or pass "
-                "--allow-gitops-owned to apply anyway",
-            )
+    refuse_gitops_owned(changes, allow=allow_gitops_owned)
     ns = _namespace(changes)
     cl = Clients.connect(context)
     done: list[str] = []
-    with ApplyLock(cl.coord, ns, timeout=lock_timeout) as lock:
+    with ApplyLock(cl.coord, ns, timeout=lock_timeout, user=cl.identity()) as lock:
         updated = False
         for c in sorted(changes, key=lambda c: c.kind is ChangeKind.RESTART_WEBAPP):
             if c.kind is ChangeKind.UPDATE_SPAWNER:
@@ -737,56 +833,153 @@ def apply_cluster_changes(
     return done
 
 
-def rollback(
-    cluster_spec: ClusterSpec,
-    *,
-    context: str | None,
-    lock_timeout: float,
-    rollout_timeout: float,
-    allow_gitops_owned: bool = False,
-) -> list[str]:
-    """Restores the spawner config kept before the last kfws write, through the same path as
-    apply (lock, resourceVersion precondition, dry run, restart). When the config changed out of
-    band since kfws wrote it, only the owned lists and flags are restored, other edits are kept."""
+@dataclass(frozen=True)
+class Backup:
+    """One kept version of the spawner config (kfws rollback)."""
+
+    n: int
+    at: str  # when kfws kept it (just before a write)
+    by: str  # the identity whose write replaced it
+    hash: str  # "sha256:…" of `text`
+    text: str | None  # None: the key is missing from the backup ConfigMap
+
+    def label(self) -> str:
+        return f"backup {self.n} (kept {self.at} before a write by {self.by})"
+
+
+@dataclass(frozen=True)
+class RollbackTarget:
+    state: ClusterState
+    backups: tuple[Backup, ...]  # oldest first
+
+
+def rollback_target(cluster_spec: ClusterSpec, *, context: str | None) -> RollbackTarget:
+    """The live spawner config and the backups kfws keeps of it. Reads only."""
     state = observe_cluster(cluster_spec, context=context)
     cl = Clients.connect(context or cluster_spec.context)
-    ns, name = state.namespace, state.config_map
-    cm, history = read_backup(cl.core, ns, name)
-    if cm is None or not history:
+    cm, history = read_backup(cl.core, state.namespace, state.config_map)
+    data = (cm.data or {}) if cm is not None else {}
+    backups = []
+    for e in history:
+        try:
+            n = int(e["n"])
+        except (TypeError, ValueError):
+            continue  # a hand-edited history entry: not one kfws can restore
+        text = data.get(f"{n}.yaml")
+        backups.append(
+            Backup(
+                n=n,
+                at=str(e.get("at", "?")),
+                by=str(e.get("by", "?")),
+                hash=str(e.get("hash") or (text_hash(text) if text is not None else "?")),
+                text=text if isinstance(text, str) else None,
+            )
+        )
+    return RollbackTarget(state, tuple(sorted(backups, key=lambda b: b.n)))
+
+
+def choose_backup(target: RollbackTarget, to: int | None) -> Backup:
+    state = target.state
+    where = f"configmap/{state.namespace}/{backup_name(state.config_map)}"
+    if not target.backups:
         raise ClusterError(
-            f"there is no kfws backup of configmap/{ns}/{name} to roll back to",
-            where=f"configmap/{ns}/{backup_name(name)}",
+            f"there is no kfws backup of configmap/{state.namespace}/{state.config_map} to roll "
+            "back to",
+            where=where,
             hint="kfws keeps one there each time it applies a spawner change",
         )
-    entry = history[-1]
-    previous = (cm.data or {}).get(f"{entry['n']}.yaml")
-    if previous is None:
+    kept = ", ".join(str(b.n) for b in target.backups)
+    chosen = (
+        target.backups[-1] if to is None else next((b for b in target.backups if b.n == to), None)
+    )
+    if chosen is None:
         raise ClusterError(
-            f"backup {entry['n']}.yaml is missing from configmap/{ns}/{backup_name(name)}",
-            where=f"configmap/{ns}/{backup_name(name)}",
+            f"there is no backup {to} (kept: {kept})",
+            where=where,
+            hint="`kfws rollback --list` shows them",
         )
-    where = f"configmap/{ns}/{name} key {state.config_key}"
-    notes: list[str] = []
-    applied = state.config_annotations.get(ANN_HASH)
-    if applied == text_hash(state.config_text):
-        new_text = previous
-    else:
-        old: LiveSpawner = read_spawner(previous, where=f"{where} (backup {entry['n']})")
-        new_text = edit_spawner(state.config_text, old, where=where)
-        notes.append(
-            "the config changed since kfws wrote it: restored only the image lists and flags "
-            "kfws owns, other edits kept"
-        )
+    if chosen.text is None:
+        raise ClusterError(f"backup {chosen.n}.yaml is missing from {where}", where=where)
+    return chosen
+
+
+def restored_text(state: ClusterState, backup: Backup) -> tuple[str, str]:
+    """(the text a rollback to `backup` writes, how): the whole kept text when the live config
+    is what kfws wrote or does not parse (that is when a rollback is needed most); else only
+    the lists and flags kfws owns, so edits others made since are kept."""
+    assert backup.text is not None
+    where = f"configmap/{state.namespace}/{state.config_map} key {state.config_key}"
+    old: LiveSpawner = read_spawner(backup.text, where=f"{where} (backup {backup.n})")
+    if state.config_annotations.get(ANN_HASH) == text_hash(state.config_text):
+        return backup.text, "the whole text (the live config is what kfws last wrote)"
+    try:
+        read_spawner(state.config_text, where=where)
+    except ClusterError as e:
+        return backup.text, f"the whole text (the live config is broken: {e.message})"
+    return (
+        edit_spawner(state.config_text, old, where=where),
+        "only the image lists and flags kfws owns: the config changed since kfws wrote it, "
+        "and those other edits are kept",
+    )
+
+
+def describe_restore(state: ClusterState, backup: Backup) -> str:
+    """One line: what restoring `backup` would change on the live config."""
+    from kfws.plan.spawner import structured_diff
+
+    try:
+        new_text, how = restored_text(state, backup)
+    except ClusterError as e:
+        return f"cannot be restored: {e.message}"
     if new_text == state.config_text:
-        pop_backup(cl.core, ns, name, int(entry["n"]))
-        return [*notes, f"{where} already matches backup {entry['n']}; nothing to restore"]
-    after = read_spawner(new_text, where=where)
+        return "same as the live config"
+    try:
+        live = read_spawner(state.config_text)
+    except ClusterError:
+        return f"restores {how}"
+    return _restore_summary(structured_diff(live, read_spawner(new_text)), how)
+
+
+def _restore_summary(diff: Mapping[str, Any], how: str) -> str:
+    """The plan's structured diff (live -> restored), said as what the rollback brings back."""
+    parts: list[str] = []
+    for key, g in diff.get("groups", {}).items():
+        bits = [
+            f"brings back {r.get('after')} in place of {r.get('before')}"
+            for r in g.get("replaced") or []
+        ]
+        if g.get("added"):
+            bits.append(f"brings back {', '.join(g['added'])}")
+        if g.get("removed"):
+            bits.append(f"drops {', '.join(g['removed'])}")
+        if g.get("reordered"):
+            bits.append("restores the order")
+        if isinstance(g.get("default"), Mapping):
+            bits.append(f"default {g['default'].get('before')} -> {g['default'].get('after')}")
+        parts.append(f"{key}: {', '.join(bits) or 'restored'}")
+    for name, f in diff.get("flags", {}).items():
+        parts.append(f"{name}: {f.get('before')} -> {f.get('after')}")
+    owned = "; ".join(parts) or "the lists and flags stay as they are"
+    scope = "the whole text" if how.startswith("the whole text") else "owned parts only"
+    return f"{owned} ({scope})"
+
+
+def rollback_changes(
+    cluster_spec: ClusterSpec, state: ClusterState, backup: Backup
+) -> tuple[list[Change], str]:
+    """The changes (write, then restart) restoring `backup`, and how it restores it. No change:
+    an empty list."""
+    new_text, how = restored_text(state, backup)
+    if new_text == state.config_text:
+        return [], how
+    ns, name = state.namespace, state.config_map
     restored_hash = text_hash(new_text)
+    after = read_spawner(new_text, where=f"configmap/{ns}/{name} (backup {backup.n})")
     changes = [
         Change(
             ChangeKind.UPDATE_SPAWNER,
             f"configmap/{ns}/{name}",
-            f"roll back to backup {entry['n']} (from {entry.get('at', '?')})",
+            f"roll back to {backup.label()}: restores {how}",
             before=state.config_text,
             after=new_text,
             details={
@@ -815,15 +1008,43 @@ def rollback(
                 },
             )
         )
+    return changes, how
+
+
+def rollback(
+    cluster_spec: ClusterSpec,
+    *,
+    context: str | None,
+    lock_timeout: float,
+    rollout_timeout: float,
+    allow_gitops_owned: bool = False,
+    to: int | None = None,
+    confirm: Callable[[list[Change]], None] | None = None,
+) -> list[str]:
+    """Restores a kept spawner config (the newest, or backup `to`) through the same path as
+    apply (lock, resourceVersion precondition, dry run, restart), and drops that backup, so
+    repeated rollbacks go further back. `confirm` sees the changes first and raises to stop."""
+    target = rollback_target(cluster_spec, context=context)
+    state = target.state
+    backup = choose_backup(target, to)
+    changes, _ = rollback_changes(cluster_spec, state, backup)
+    ns, name = state.namespace, state.config_map
+    where = f"configmap/{ns}/{name} key {state.config_key}"
+    if not changes:
+        cl = Clients.connect(context or cluster_spec.context)
+        pop_backup(cl.core, ns, name, backup.n)
+        return [f"{where} already matches backup {backup.n}; nothing to restore"]
+    if confirm is not None:
+        confirm(changes)
     lines = apply_cluster_changes(
         changes,
         context=context or cluster_spec.context,
         lock_timeout=lock_timeout,
         rollout_timeout=rollout_timeout,
         allow_gitops_owned=allow_gitops_owned,
-        backup=f"pop:{entry['n']}",
+        backup=f"pop:{backup.n}",
     )
-    return [*notes, f"restored backup {entry['n']} (from {entry.get('at', '?')})", *lines]
+    return [f"restored {backup.label()}", *lines]
 
 
 def import_spawner(cluster_spec: ClusterSpec, *, context: str | None) -> LiveSpawner:

@@ -19,6 +19,7 @@ from kfws.commands import (  # noqa: E402
     import_,
     init,
     plan,
+    rbac,
     rollback,
     schema,
     show,
@@ -27,4 +28,4 @@ from kfws.commands import (  # noqa: E402
 )
 
 COMMANDS: list[Command] = [validate, plan, apply, show, drift, init, schema, dockerfile]
-COMMANDS += [import_, rollback, unlock, check]
+COMMANDS += [import_, rollback, unlock, check, rbac]

@@ -1,20 +1,37 @@
-"""kfws rollback: restore the spawner config kept before the last kfws write (same safe path)."""
+"""kfws rollback: list the spawner configs kfws kept, and restore one (the newest by default)
+through the same safe path as apply, after showing the diff and asking."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, cluster_spec
 from kfws.commands.common import add_write_args
+from kfws.errors import KfwsError
+from kfws.plan.model import Change
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
-        "rollback", help="restore the spawner config as it was before the last kfws apply"
+        "rollback",
+        help="restore a spawner config kept before a kfws write (--list shows them)",
+        description=(
+            "Restore the spawner config as it was before a kfws write: the newest backup, or "
+            "backup N with --to. Shows the diff and asks first, like apply. When the live "
+            "config is broken or is what kfws wrote, the whole kept text comes back; when "
+            "others edited it since, only the lists and flags kfws owns, keeping their edits. "
+            "Exit codes: 0 done (or nothing to restore), 1 error or refused."
+        ),
     )
     add_cluster_args(p)
+    p.add_argument(
+        "--list", action="store_true", help="list the kept backups and what each would change"
+    )
+    p.add_argument("--to", type=int, metavar="N", help="restore backup N (default: the newest)")
+    p.add_argument("--auto-approve", action="store_true", help="don't ask before restoring")
     add_write_args(p)
     p.set_defaults(run=run)
 
@@ -22,12 +39,63 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from kfws.apply.spawner import rollback
 
+    spec = cluster_spec(args)
+    if args.list:
+        return list_backups(args)
+
+    def confirm(changes: list[Change]) -> None:
+        from kfws.plan.model import Plan
+        from kfws.render.text import render_text
+
+        plan = Plan(spec_path="", spec_digest="", fingerprint=(), changes=tuple(changes))
+        output.out(render_text(plan, colour=output.use_colour(sys.stdout)), end="")
+        if not args.auto_approve:
+            ask("Roll back to this config?", what="rollback")
+
     for line in rollback(
-        cluster_spec(args),
+        spec,
         context=args.context,
         lock_timeout=args.lock_timeout,
         rollout_timeout=args.rollout_timeout,
         allow_gitops_owned=args.allow_gitops_owned,
+        to=args.to,
+        confirm=confirm,
     ):
         output.out(line)
     return 0
+
+
+def list_backups(args: argparse.Namespace) -> int:
+    from kfws.apply.spawner import backup_name, describe_restore, rollback_target
+
+    target = rollback_target(cluster_spec(args), context=args.context)
+    st = target.state
+    where = f"configmap/{st.namespace}/{backup_name(st.config_map)}"
+    if not target.backups:
+        output.out(
+            f"No backups of configmap/{st.namespace}/{st.config_map} (kfws keeps them in "
+            f"{where} each time it applies)."
+        )
+        return 0
+    output.out(f"Backups of configmap/{st.namespace}/{st.config_map} in {where}, newest last:")
+    for b in target.backups:
+        digest = b.hash.removeprefix("sha256:")[:12]
+        output.out(f"  {b.n:>3}  {b.at}  by {b.by}  sha256:{digest}")
+        output.out(f"       rollback would: {describe_restore(st, b)}")
+    newest = target.backups[-1].n
+    output.out(f"\n`kfws rollback` restores {newest}; `kfws rollback --to N` another one.")
+    return 0
+
+
+def ask(question: str, *, what: str) -> None:
+    """Asks on the terminal; only 'yes' goes on. Without a terminal it refuses (CI must say
+    --auto-approve)."""
+    if not sys.stdin.isatty():
+        raise KfwsError(
+            f"refusing to {what} without confirmation: no terminal to ask on",
+            where=what,
+            hint="review what is shown above and pass --auto-approve",
+        )
+    output.err(f"{question} Only 'yes' is accepted: ", end="")
+    if sys.stdin.readline().strip() != "yes":
+        raise KfwsError(f"{what} cancelled; nothing was changed", where=what)

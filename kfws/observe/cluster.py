@@ -3,7 +3,7 @@
 Reads only what the plan needs, in the one namespace: the web app's Deployment (a label-selected
 list in that namespace, or a get by name), the ConfigMap(s) it mounts (gets by name) — no
 cluster-wide lists, no watches — so it is cheap on a big cluster and works under the
-least-privilege Role in deploy/rbac/kfws-role.yaml.
+read-only Role in deploy/rbac/kfws-readonly-role.yaml.
 
 The `kubernetes` package is imported inside functions: `kfws validate` never loads it.
 """
@@ -21,6 +21,8 @@ from kfws.spec.model import ClusterSpec
 
 CONFIG_KEY = "spawner_ui_config.yaml"
 RBAC_FILE = "deploy/rbac/kfws-role.yaml"
+READ_ONLY_RBAC_FILE = "deploy/rbac/kfws-readonly-role.yaml"
+READ_VERBS = ("get", "list", "watch")
 APP_SELECTORS = ("app=jupyter-web-app", "app.kubernetes.io/name=jupyter-web-app")
 REQUEST_TIMEOUT = 30.0  # seconds, per API request
 
@@ -54,6 +56,50 @@ def load_api(context: str | None) -> Any:
         ) from None
 
 
+def acting_identity(api: Any, context: str | None) -> str:
+    """Who the API server sees kfws as, for the audit records (backups' "by", the applied-by
+    annotation, the lock's holder): the SelfSubjectReview (authentication.k8s.io/v1, GA in
+    Kubernetes 1.28, allowed to every authenticated user), else the kubeconfig's user name."""
+    from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    try:
+        review = client.AuthenticationV1Api(api).create_self_subject_review(
+            client.V1SelfSubjectReview(), _request_timeout=REQUEST_TIMEOUT
+        )
+        info = review.status.user_info if review.status else None
+        user = info.username if info else None
+        if user:
+            return str(user)
+    except (ApiException, HTTPError, ValueError, AttributeError):
+        pass  # an older API server, or the review refused: the kubeconfig says who we meant
+    return kubeconfig_user(context)
+
+
+def kubeconfig_user(context: str | None) -> str:
+    from kubernetes import config
+
+    path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    try:
+        contexts, active = config.list_kube_config_contexts(config_file=path)  # type: ignore[no-untyped-call]
+    except (config.ConfigException, OSError, ValueError, TypeError):
+        sa = os.environ.get("KUBERNETES_SERVICE_HOST") and _in_cluster_account()
+        return sa or "an unknown Kubernetes user"
+    chosen = next((c for c in contexts if c.get("name") == context), active) if context else active
+    user = ((chosen or {}).get("context") or {}).get("user")
+    return f"kubeconfig user {user}" if user else "an unknown Kubernetes user"
+
+
+def _in_cluster_account() -> str | None:
+    ns_file = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+    try:
+        with open(ns_file, encoding="utf-8") as f:
+            return f"a ServiceAccount in namespace {f.read().strip()}"
+    except OSError:
+        return None
+
+
 @contextmanager
 def api_errors(verb: str, resource: str, namespace: str, name: str | None = None) -> Iterator[None]:
     """Turns API failures into one clean ClusterError naming the verb and resource."""
@@ -81,14 +127,10 @@ def api_error(
     where = f"namespace {namespace}"
     if status == 403:
         return ClusterError(
-            f"the Kubernetes API refused to {verb} {resource} in namespace {namespace} "
+            f"the Kubernetes API refused to {verb} {what} in namespace {namespace} "
             f"(403 Forbidden{_reason(e)})",
             where=where,
-            hint=(
-                f"the identity kfws runs as needs `{verb}` on `{resource}` there: apply the "
-                f"least-privilege Role in {RBAC_FILE} (kubectl apply -n {namespace} -f "
-                f"{RBAC_FILE}) or ask your cluster admin to"
-            ),
+            hint=_rbac_hint(verb, resource, namespace),
         )
     if status == 401:
         return ClusterError(
@@ -101,6 +143,22 @@ def api_error(
     return ClusterError(
         f"the Kubernetes API failed to {verb} {what} ({status or 'error'}{_reason(e)})",
         where=where,
+    )
+
+
+def _rbac_hint(verb: str, resource: str, namespace: str) -> str:
+    if verb in READ_VERBS and resource != "leases":  # only writers take the lock
+        return (
+            f"the identity kfws runs as needs `{verb}` on `{resource}` there; plan and drift "
+            f"need only the read-only Role: `kfws rbac --role read-only | kubectl apply -n "
+            f"{namespace} -f -` ({READ_ONLY_RBAC_FILE} in the source), or ask your cluster "
+            "admin to"
+        )
+    return (
+        f"writing needs the writer Role, which names the objects it may change: `kfws rbac "
+        f"--role writer --detect | kubectl apply -n {namespace} -f -` ({RBAC_FILE} in the "
+        "source; re-run it when a re-deploy renamed the spawner ConfigMap). A read-only "
+        "identity (CI's plan job) can plan and check drift, not apply"
     )
 
 
@@ -167,6 +225,23 @@ def find_config_map(core: Any, spec: ClusterSpec, deployment: Any) -> Any:
     ns = spec.namespace
     dep = deployment.metadata.name
     if spec.config_map:
+        mounted = mounted_config_maps(deployment)
+        if spec.config_map not in mounted:
+            # editing a ConfigMap the web app does not read changes nothing users see, and the
+            # restart after it would be for nothing: name the one it reads instead
+            reads = (
+                f"it mounts {', '.join(mounted)}" if mounted else "it mounts no ConfigMap at all"
+            )
+            raise ClusterError(
+                f"cluster.configMap is {spec.config_map}, but the web app Deployment {dep} does "
+                f"not mount it ({reads}): an edit there would not reach the spawner",
+                where=f"deployment/{ns}/{dep}",
+                hint=(
+                    f"set `cluster.configMap: {mounted[0]}` (or `auto`) in workspace.yaml"
+                    if len(mounted) == 1
+                    else "set `cluster.configMap` to the one it mounts (or `auto`)"
+                ),
+            )
         with api_errors("get", "configmaps", ns, spec.config_map):
             cm = core.read_namespaced_config_map(
                 spec.config_map, ns, _request_timeout=REQUEST_TIMEOUT

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from kfws.drift import AppliedRecord, DriftObserved, ManagerEntry
 from kfws.observe.model import ClusterState
 from kfws.observe.registry import RegistryClient
+from kfws.plan.images import applied_digests
+from kfws.plan.model import PENDING_DIGEST
+from kfws.plan.spawner import text_hash
 from kfws.spec.model import Spec
 
 
@@ -26,23 +30,51 @@ def _stamp(t: Any) -> str | None:
     return str(text)
 
 
-def _record(name: str, annotations: Mapping[str, str]) -> AppliedRecord | None:
-    from kfws.apply.spawner import ANN_AT, ANN_DIGESTS, owned_annotation
+def covers_key(fields_v1: Any, key: str) -> bool:
+    """Whether a managedFields entry owns the ConfigMap's `data` key `key` (or all of `data`):
+    only such a writer can have changed the spawner config."""
+    if not isinstance(fields_v1, Mapping):
+        return False
+    data = fields_v1.get("f:data")
+    if not isinstance(data, Mapping):
+        return False
+    return f"f:{key}" in data
+
+
+_PINNED = re.compile(r"([^\s\"@]+)@(sha256:[0-9a-f]{64})")
+
+
+def fill_legacy_pending(owned: dict[str, Any], live: Mapping[str, Any]) -> dict[str, Any]:
+    """kfws before 0.2 recorded a `pin: digest` option built in the same apply with the plan's
+    placeholder digest. Read such a record with the digest the live option of the same
+    repository has, so an old record does not report drift forever; anything else still
+    compares exactly."""
+    raw = json.dumps(owned, sort_keys=True)
+    if PENDING_DIGEST not in raw:
+        return owned
+    live_digests = dict(_PINNED.findall(json.dumps(live, sort_keys=True)))
+    for repository, digest in live_digests.items():
+        raw = raw.replace(f"{repository}@{PENDING_DIGEST}", f"{repository}@{digest}")
+    data = json.loads(raw)
+    return data if isinstance(data, dict) else owned
+
+
+def _record(
+    name: str, annotations: Mapping[str, str], live: Mapping[str, Any] | None = None
+) -> AppliedRecord | None:
+    from kfws.apply.spawner import ANN_AT, ANN_HASH, owned_annotation
 
     owned = owned_annotation(annotations)
     if owned is None:
         return None
-    try:
-        digests = json.loads(annotations.get(ANN_DIGESTS) or "{}")
-    except ValueError:
-        digests = {}
+    if live is not None:
+        owned = fill_legacy_pending(owned, live)
     return AppliedRecord(
         config_map=name,
         owned_hash=owned_hash(owned),
         applied_at=annotations.get(ANN_AT),
-        option_digests={str(k): str(v) for k, v in digests.items()}
-        if isinstance(digests, dict)
-        else {},
+        option_digests=applied_digests(annotations),
+        text_hash=annotations.get(ANN_HASH),
     )
 
 
@@ -64,10 +96,17 @@ def observe_drift(
     with api_errors("get", "configmaps", ns, cluster.config_map):
         cm = cl.core.read_namespaced_config_map(cluster.config_map, ns)
     managers = tuple(
-        ManagerEntry(str(m.manager), str(m.operation), _stamp(m.time))
+        ManagerEntry(
+            str(m.manager),
+            str(m.operation),
+            _stamp(m.time),
+            covers_key=covers_key(m.fields_v1, cluster.config_key),
+        )
         for m in (cm.metadata.managed_fields or [])
     )
-    record, record_keys = _record(cluster.config_map, cluster.config_annotations), None
+    live = read_spawner(cluster.config_text)
+    record = _record(cluster.config_map, cluster.config_annotations, live.owned())
+    record_keys = None
     if record is None:
         record = _record_elsewhere(cl, ns, cluster.config_map)
     else:
@@ -88,7 +127,6 @@ def observe_drift(
             if p.metadata.deletion_timestamp is None
         )
     )
-    live = read_spawner(cluster.config_text)
     # only the groups this workspace declares: the others are left alone, and so unjudged
     declared = {g.key for g in spec.spawner.groups}
     managed = [g for g in live.groups if g.key in declared]
@@ -110,6 +148,7 @@ def observe_drift(
         option_errors=errors,
         restart_mode=spec.cluster.restart.value,
         namespace=ns,
+        live_text_hash=text_hash(cluster.config_text),
     )
 
 

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -26,17 +27,34 @@ class ImagesPlanPart:
     refs_by_digest: Mapping[str, str]  # managed name -> "host/repo@sha256:…" (or pending)
 
 
+# On the spawner ConfigMap: option reference -> the digest it had when kfws applied it
+APPLIED_DIGESTS = "kfws.dev/applied-digests"
+
+
+def applied_digests(annotations: Mapping[str, str]) -> dict[str, str]:
+    """The digests kfws recorded on the ConfigMap at its last apply (the text is hostile input:
+    anything but a JSON object of strings reads as nothing recorded)."""
+    try:
+        data = json.loads(annotations.get(APPLIED_DIGESTS) or "{}")
+    except ValueError:
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
+
+
 def plan_images(spec: Spec, observed: Observed) -> ImagesPlanPart:
     changes: list[Change] = []
     observations: list[Observation] = []
     by_tag: dict[str, str] = {}
     by_digest: dict[str, str] = {}
+    applied = applied_digests(observed.cluster.config_annotations) if observed.cluster else {}
     for image in spec.images:
         inputs = observed.inputs[image.name]
         state = observed.images[image.name]
         observations.append(Observation(f"inputs:{image.name}", inputs.input_digest))
         observations.append(Observation(f"registry:{state.reference}", state.registry_digest))
-        change = _image_change(spec, image, inputs, state)
+        change = _image_change(spec, image, inputs, state, applied.get(state.reference))
         if change is not None:
             changes.append(change)
         by_tag[image.name] = state.reference
@@ -46,7 +64,11 @@ def plan_images(spec: Spec, observed: Observed) -> ImagesPlanPart:
 
 
 def _image_change(
-    spec: Spec, image: ImageSpec, inputs: BuildInputs, state: ImageState
+    spec: Spec,
+    image: ImageSpec,
+    inputs: BuildInputs,
+    state: ImageState,
+    applied_digest: str | None = None,
 ) -> Change | None:
     details = {
         "name": image.name,
@@ -91,10 +113,35 @@ def _image_change(
     return Change(
         kind=ChangeKind.REBUILD_IMAGE,
         target=state.reference,
-        reason=f"the tag exists but was {found}; the inputs are now {_short(inputs.input_digest)}",
+        reason=_rebuild_reason(state, inputs, applied_digest),
         before=state.registry_digest,
         after=inputs.input_digest,
         details=details,
+    )
+
+
+def _rebuild_reason(state: ImageState, inputs: BuildInputs, applied_digest: str | None) -> str:
+    """Why an explicit tag is rebuilt, as a reviewer needs it: someone overwrote the tag kfws
+    pushed (the spawner record says what it was), or the workspace now describes other inputs."""
+    if applied_digest and applied_digest != state.registry_digest:
+        by = (
+            "with an image kfws did not build"
+            if not state.registry_input_digest
+            else f"with a build of other inputs ({_short(state.registry_input_digest)})"
+        )
+        return (
+            f"the tag was overwritten since kfws applied it ({_short(applied_digest)} then, "
+            f"{_short(state.registry_digest)} now) {by}: rebuild and re-push what "
+            "workspace.yaml describes"
+        )
+    if not state.registry_input_digest:
+        return (
+            "the tag holds an image kfws did not build (no dev.kfws.input-digest label): it was "
+            "pushed or overwritten by hand; rebuild and re-push what workspace.yaml describes"
+        )
+    return (
+        f"workspace.yaml changed the image's inputs: the tag was built from inputs "
+        f"{_short(state.registry_input_digest)}, they are now {_short(inputs.input_digest)}"
     )
 
 

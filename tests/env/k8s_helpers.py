@@ -2,8 +2,11 @@
 
 The environment exports (see `.kfws-env/env.sh`):
   KUBECONFIG / KFWS_TEST_KUBECONFIG_ADMIN  cluster admin (client certificate, system:masters)
-  KFWS_TEST_KUBECONFIG_RESTRICTED          ServiceAccount kubeflow/kfws, bound to the Role in
-                                           deploy/rbac/kfws-role.yaml in both namespaces below
+  KFWS_TEST_KUBECONFIG_RESTRICTED          ServiceAccount kubeflow/kfws, bound to the writer Role
+                                           (deploy/rbac/kfws-role.yaml, narrowed by name to each
+                                           namespace's web app ConfigMap) in both namespaces below
+  KFWS_TEST_KUBECONFIG_READONLY            ServiceAccount kubeflow/kfws-readonly, bound to the
+                                           read-only Role (deploy/rbac/kfws-readonly-role.yaml)
   KFWS_TEST_NAMESPACE                      `kubeflow`: the Kubeflow 1.10 layout (hashed ConfigMap)
   KFWS_TEST_LEGACY_NAMESPACE               `kubeflow-legacy`: the Kubeflow 1.0 layout
   KFWS_TEST_KUBE_API, KFWS_TEST_KUBECTL    the API server's URL and the kubectl built with it
@@ -54,6 +57,10 @@ def restricted_client() -> client.ApiClient:
     return config.new_client_from_config(config_file=need_env("KFWS_TEST_KUBECONFIG_RESTRICTED"))
 
 
+def readonly_client() -> client.ApiClient:
+    return config.new_client_from_config(config_file=need_env("KFWS_TEST_KUBECONFIG_READONLY"))
+
+
 def pristine_config(layout: str = "kf1.10") -> str:
     """The seeded spawner_ui_config.yaml text, byte for byte ("kf1.10" or "kf1.0")."""
     return (SEED_DIR / f"spawner_ui_config-{layout}.yaml").read_text()
@@ -61,8 +68,9 @@ def pristine_config(layout: str = "kf1.10") -> str:
 
 def reseed(timeout: float = 240) -> None:
     """Put both namespaces back to the pristine seed: ConfigMaps and Deployments as seeded
-    (rolled back if their pod template changed), other ConfigMaps and all Leases deleted, and
-    wait until the web app is ready again. Same as `bash hack/env-k8s.sh reseed`."""
+    (rolled back if their pod template changed), other ConfigMaps, other Deployments and all
+    Leases deleted, and wait until the web app is ready again. Same as `bash hack/env-k8s.sh
+    reseed`."""
     proc = subprocess.run(
         ["bash", str(ENV_K8S), "reseed"],
         capture_output=True,

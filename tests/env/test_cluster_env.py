@@ -13,6 +13,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from kfws.apply.spawner import LEASE_NAME
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
 
@@ -82,13 +83,105 @@ def test_restricted_can_patch_the_configmap_but_not_read_secrets(
     lease = leases.create_namespaced_lease(
         ns,
         client.V1Lease(
-            metadata=client.V1ObjectMeta(name="kfws-test-lock"),
+            metadata=client.V1ObjectMeta(name=LEASE_NAME),
             spec=client.V1LeaseSpec(holder_identity="test", lease_duration_seconds=30),
         ),
     )
     lease.spec.holder_identity = "test-2"
-    leases.replace_namespaced_lease("kfws-test-lock", ns, lease)
-    assert _status(leases.delete_namespaced_lease, "kfws-test-lock", ns) == 403
+    leases.replace_namespaced_lease(LEASE_NAME, ns, lease)
+    assert _status(leases.delete_namespaced_lease, LEASE_NAME, ns) == 403
+
+
+@pytest.mark.usefixtures("pristine")
+def test_the_writer_cannot_touch_another_deployment_configmap_or_lease(
+    admin: client.ApiClient, restricted: client.ApiClient
+) -> None:
+    """The writer Role names its objects: the web app's Deployment and ConfigMap, the backup,
+    the Lease kfws-apply. Anything else in the namespace is read-only to it."""
+    ns = k8s.namespace()
+    a_core, a_apps = client.CoreV1Api(admin), client.AppsV1Api(admin)
+    name = k8s.configmap_of(a_apps, ns)
+    other_cm = a_core.create_namespaced_config_map(
+        ns, client.V1ConfigMap(metadata=client.V1ObjectMeta(name="team-settings"), data={"a": "1"})
+    )
+    web = a_apps.read_namespaced_deployment(k8s.DEPLOYMENT, ns)
+    other_dep = a_apps.create_namespaced_deployment(
+        ns,
+        client.V1Deployment(
+            metadata=client.V1ObjectMeta(name="other-app"),
+            spec=client.V1DeploymentSpec(
+                replicas=0,
+                selector=client.V1LabelSelector(match_labels={"app": "other-app"}),
+                template=client.V1PodTemplateSpec(
+                    metadata=client.V1ObjectMeta(labels={"app": "other-app"}),
+                    spec=web.spec.template.spec,
+                ),
+            ),
+        ),
+    )
+    try:
+        _writer_is_narrowed(admin, restricted, name, other_cm, web, other_dep)
+    finally:
+        a_apps.delete_namespaced_deployment("other-app", ns)
+
+
+def _writer_is_narrowed(
+    admin: client.ApiClient,
+    restricted: client.ApiClient,
+    name: str,
+    other_cm: client.V1ConfigMap,
+    web: client.V1Deployment,
+    other_dep: client.V1Deployment,
+) -> None:
+    ns = k8s.namespace()
+    a_core = client.CoreV1Api(admin)
+    a_coord = client.CoordinationV1Api(admin)
+    a_coord.create_namespaced_lease(
+        ns, client.V1Lease(metadata=client.V1ObjectMeta(name="someone-elses-lock"))
+    )
+    core, apps = client.CoreV1Api(restricted), client.AppsV1Api(restricted)
+    coord = client.CoordinationV1Api(restricted)
+    note = {"metadata": {"annotations": {"kfws.test/touched": "yes"}}}
+    # another ConfigMap: readable, but no patch, update or delete
+    assert _status(core.read_namespaced_config_map, "team-settings", ns) == 200
+    assert _status(core.patch_namespaced_config_map, "team-settings", ns, note) == 403
+    assert _status(core.replace_namespaced_config_map, "team-settings", ns, other_cm) == 403
+    assert _status(core.delete_namespaced_config_map, "team-settings", ns) == 403
+    assert _status(core.patch_namespaced_config_map, "kube-root-ca.crt", ns, note) == 403
+    # another Deployment: readable, but no patch, update, scale or delete
+    assert _status(apps.read_namespaced_deployment, "other-app", ns) == 200
+    assert _status(apps.patch_namespaced_deployment, "other-app", ns, note) == 403
+    assert _status(apps.replace_namespaced_deployment, "other-app", ns, other_dep) == 403
+    assert _status(apps.delete_namespaced_deployment, "other-app", ns) == 403
+    # another Lease: not even readable
+    assert _status(coord.read_namespaced_lease, "someone-elses-lock", ns) == 403
+    # the web app's own objects: patchable (server-side dry runs, nothing changes)
+    dry = {"dry_run": "All"}
+    assert _status(core.patch_namespaced_config_map, name, ns, note, **dry) == 200
+    assert _status(apps.patch_namespaced_deployment, k8s.DEPLOYMENT, ns, note, **dry) == 200
+    # and what kfws never does to them: update (PUT) or delete
+    seen = a_core.read_namespaced_config_map(name, ns)
+    assert _status(core.replace_namespaced_config_map, name, ns, seen, **dry) == 403
+    assert _status(apps.delete_namespaced_deployment, k8s.DEPLOYMENT, ns, **dry) == 403
+    assert _status(apps.replace_namespaced_deployment, k8s.DEPLOYMENT, ns, web, **dry) == 403
+
+
+def test_the_read_only_identity_reads_and_writes_nothing(admin: client.ApiClient) -> None:
+    ns = k8s.namespace()
+    ro = k8s.readonly_client()
+    core, apps = client.CoreV1Api(ro), client.AppsV1Api(ro)
+    name = k8s.configmap_of(client.AppsV1Api(admin), ns)
+    assert _status(core.read_namespaced_config_map, name, ns) == 200
+    assert _status(core.list_namespaced_config_map, ns) == 200
+    assert _status(apps.list_namespaced_deployment, ns) == 200
+    assert _status(core.list_namespaced_pod, ns) == 200
+    note = {"metadata": {"annotations": {"kfws.test/touched": "yes"}}}
+    dry = {"dry_run": "All"}
+    assert _status(core.patch_namespaced_config_map, name, ns, note, **dry) == 403
+    assert _status(apps.patch_namespaced_deployment, k8s.DEPLOYMENT, ns, note, **dry) == 403
+    assert _status(core.list_namespaced_secret, ns) == 403
+    lease = client.V1Lease(metadata=client.V1ObjectMeta(name=LEASE_NAME))
+    assert _status(client.CoordinationV1Api(ro).create_namespaced_lease, ns, lease, **dry) == 403
 
 
 @pytest.mark.usefixtures("pristine")
@@ -122,7 +215,7 @@ def test_a_rollout_restart_completes(restricted: client.ApiClient, which: str) -
 
 
 @pytest.mark.usefixtures("pristine")
-def test_replacing_the_configmap_with_a_stale_resource_version_is_a_conflict(
+def test_patching_the_configmap_with_a_stale_resource_version_is_a_conflict(
     restricted: client.ApiClient,
 ) -> None:
     ns = k8s.namespace()
@@ -133,9 +226,15 @@ def test_replacing_the_configmap_with_a_stale_resource_version_is_a_conflict(
     core.patch_namespaced_config_map(
         name, ns, {"metadata": {"annotations": {"edited": "by-other"}}}
     )
-    seen.data[k8s.CONFIG_KEY] += "# ours\n"
+    # kfws's write: a merge patch with the resourceVersion it saw as a precondition
+    ours = {
+        "metadata": {"resourceVersion": seen.metadata.resource_version},
+        "data": {k8s.CONFIG_KEY: seen.data[k8s.CONFIG_KEY] + "# ours\n"},
+    }
     with pytest.raises(ApiException) as err:
-        core.replace_namespaced_config_map(name, ns, seen)
+        core.patch_namespaced_config_map(
+            name, ns, ours, _content_type="application/merge-patch+json"
+        )
     assert err.value.status == 409
     assert core.read_namespaced_config_map(name, ns).data[k8s.CONFIG_KEY] == k8s.pristine_config()
 

@@ -128,7 +128,7 @@ def test_403_names_verb_resource_and_the_role() -> None:
     with pytest.raises(ClusterError) as e:
         observe_cluster(ClusterSpec(namespace="default"), context=None)
     assert "refused to list deployments in namespace default (403" in e.value.message
-    assert "deploy/rbac/kfws-role.yaml" in (e.value.hint or "")
+    assert "kfws rbac --role read-only" in (e.value.hint or "")
 
 
 @pytest.mark.usefixtures("pristine")

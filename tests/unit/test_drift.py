@@ -287,3 +287,65 @@ def test_kinds_are_the_names_reports_and_json_use() -> None:
         "image-unchecked",
         "not-reloaded",
     ]
+
+
+def test_only_a_manager_that_owns_the_data_key_is_blamed() -> None:
+    managers = (
+        ManagerEntry("kfws", "Update", "2026-11-28T10:00:00Z"),
+        # a later replace that left the data as it was owns only metadata: not the culprit
+        ManagerEntry("kubectl-replace", "Update", "2026-11-28T12:00:00Z", covers_key=False),
+        ManagerEntry("kubectl-edit", "Update", "2026-11-28T11:30:00Z"),
+    )
+    (finding,) = find_drift(NO_CHANGES, observed(live_owned_hash="h2", managers=managers)).findings
+    assert "'kubectl-edit'" in finding.message and "kubectl-replace" not in finding.message
+    only_meta = (managers[0], managers[1])
+    (finding,) = find_drift(NO_CHANGES, observed(live_owned_hash="h2", managers=only_meta)).findings
+    assert "kubectl-replace" not in finding.message
+
+
+def test_the_text_kfws_wrote_unchanged_is_no_out_of_band_change() -> None:
+    record = AppliedRecord("cm", "h1", "2026-11-28T10:00:00Z", text_hash="sha256:t")
+    same = observed(record=record, live_owned_hash="h-other", live_text_hash="sha256:t")
+    assert kinds(NO_CHANGES, same) == []
+    edited = observed(record=record, live_owned_hash="h-other", live_text_hash="sha256:u")
+    assert kinds(NO_CHANGES, edited) == [DriftKind.CHANGED_OUT_OF_BAND]
+
+
+def test_not_as_declared_is_told_from_the_cluster_side() -> None:
+    diff = {
+        "groups": {
+            "image": {
+                "added": ["r/new:1"],
+                "removed": ["r/extra:1"],
+                "reordered": False,
+                "default": {"before": "r/extra:1", "after": "r/new:1"},
+            }
+        },
+        "flags": {"allowCustomImage": {"before": None, "after": True}},
+    }
+    change = Change(
+        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "image: add r/new:1", "a", "b", {"diff": diff}
+    )
+    (finding,) = find_drift(Plan("w", "sha256:" + "a" * 64, (), (change,)), None).findings
+    assert "missing on the cluster: r/new:1" in finding.message
+    assert "on the cluster but not declared: r/extra:1" in finding.message
+    assert "default is r/extra:1 on the cluster, declared r/new:1" in finding.message
+    assert "allowCustomImage is unset on the cluster, declared true" in finding.message
+    assert "add " not in finding.message
+
+
+def test_a_replaced_option_is_told_as_what_the_cluster_offers_instead() -> None:
+    diff = {
+        "groups": {
+            "image": {
+                "added": [],
+                "removed": [],
+                "replaced": [{"before": "r/a:1", "after": "r/a:2"}],
+                "reordered": False,
+            }
+        },
+        "flags": {},
+    }
+    change = Change(ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "x", "a", "b", {"diff": diff})
+    (finding,) = find_drift(Plan("w", "sha256:" + "a" * 64, (), (change,)), None).findings
+    assert "r/a:1 on the cluster where r/a:2 is declared" in finding.message

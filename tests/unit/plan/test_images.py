@@ -1,9 +1,13 @@
 from __future__ import annotations
 
+import dataclasses
+import json
+
 import pytest
 
 from kfws.errors import PlanError
-from kfws.plan.images import plan_images
+from kfws.observe.model import ClusterState
+from kfws.plan.images import APPLIED_DIGESTS, applied_digests, plan_images
 from kfws.plan.model import PENDING_DIGEST, ChangeKind
 from tests.unit.factories import REGISTRY, image, inputs, observed, spec, state
 
@@ -79,3 +83,53 @@ def test_digest_refs_are_pending_for_images_this_plan_builds() -> None:
         "bb": f"{REGISTRY}/team/bb@{PENDING_DIGEST}",
     }
     assert part.refs_by_tag == {"aa": ref("aa", a.tag), "bb": ref("bb", b.tag)}
+
+
+def _cluster(annotations: dict[str, str]) -> ClusterState:
+    return ClusterState(
+        namespace="kubeflow",
+        deployment="web",
+        deployment_generation=1,
+        deployment_labels={},
+        config_map="cm",
+        config_map_resource_version="1",
+        config_key="spawner_ui_config.yaml",
+        config_text="",
+        config_annotations=annotations,
+    )
+
+
+@pytest.mark.parametrize(
+    ("label", "applied", "says", "never"),
+    [
+        # someone pushed over the tag kfws applied: the reason says so, with both digests
+        (None, "sha256:" + "a" * 64, "overwritten since kfws applied it", "inputs are now"),
+        (
+            "sha256:" + "2" * 64,
+            "sha256:" + "a" * 64,
+            "overwritten since kfws applied",
+            "inputs are",
+        ),
+        # no record of an apply, and no kfws label: pushed or overwritten by hand
+        (None, None, "kfws did not build", "inputs are now"),
+        # the tag holds what kfws applied, built from other inputs: the workspace changed
+        ("sha256:" + "2" * 64, DIGEST, "workspace.yaml changed the image's inputs", "overwritten"),
+    ],
+)
+def test_a_rebuild_says_whether_the_tag_was_overwritten_or_the_inputs_changed(
+    label: str | None, applied: str | None, says: str, never: str
+) -> None:
+    ins = inputs("nb", "1", tag="v1")
+    obs = observed((ins, state(ref("nb", "v1"), registry=DIGEST, label=label)))
+    record = {ref("nb", "v1"): applied} if applied else {}
+    obs = dataclasses.replace(
+        obs, cluster=_cluster({APPLIED_DIGESTS: json.dumps(record)} if record else {})
+    )
+    (change,) = plan_images(spec(image("nb", "v1")), obs).changes
+    assert change.kind is ChangeKind.REBUILD_IMAGE
+    assert says in change.reason and never not in change.reason
+
+
+@pytest.mark.parametrize("raw", ["[1]", "{not json", '{"a": 1}', ""])
+def test_a_hostile_applied_digests_annotation_reads_as_nothing_recorded(raw: str) -> None:
+    assert applied_digests({APPLIED_DIGESTS: raw}) == {}
