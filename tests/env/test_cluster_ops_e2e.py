@@ -43,10 +43,10 @@ def workspace(prefix: str, *, pin: str = "tag", **cluster: Any) -> dict[str, Any
         },
         "cluster": {"namespace": k8s.namespace(), "restart": "rollout", **cluster},
         "images": [
-            {"name": "nb-sudo", "from": base, "sudo": "passwordless"},
+            {"name": "nb-env", "from": base, "env": {"TEAM": "ds"}},
             {"name": "nb-data", "from": base, "folders": ["/home/jovyan/data"]},
         ],
-        "spawner": {"image": {"default": "nb-sudo", "options": ["nb-sudo", "nb-data"], "pin": pin}},
+        "spawner": {"image": {"default": "nb-env", "options": ["nb-env", "nb-data"], "pin": pin}},
     }
 
 
