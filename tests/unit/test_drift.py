@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 from xml.etree import ElementTree as ET
 
@@ -349,3 +350,29 @@ def test_a_replaced_option_is_told_as_what_the_cluster_offers_instead() -> None:
     change = Change(ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "x", "a", "b", {"diff": diff})
     (finding,) = find_drift(Plan("w", "sha256:" + "a" * 64, (), (change,)), None).findings
     assert "r/a:1 on the cluster where r/a:2 is declared" in finding.message
+
+
+def test_an_observation_with_only_the_required_fields_has_nothing_else_to_report() -> None:
+    # what kfws.observe.drift passes when the cluster has no managers, pods or options to show
+    bare = DriftObserved("cm", "h2", AppliedRecord("cm", "h1", "2026-11-28T10:00:00Z"))
+    report = find_drift(NO_CHANGES, bare)
+    assert [(f.kind, f.subject, f.message) for f in report.findings] == [
+        (DriftKind.CHANGED_OUT_OF_BAND, "configmap/cm", EDITED)
+    ]
+    assert report.unchecked == ()
+    assert find_drift(NO_CHANGES, DriftObserved("cm", "h1", None)).findings == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "attribute"),
+    [
+        (RECORD, "owned_hash"),
+        (ManagerEntry("kfws", "Update", None), "manager"),
+        (observed(), "config_map"),
+        (find_drift(NO_CHANGES, observed()), "findings"),
+        (find_drift(SPAWNER_CHANGE, observed()).findings[0], "message"),
+    ],
+)
+def test_drift_values_are_immutable(value: object, attribute: str) -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(value, attribute, "changed")
