@@ -16,6 +16,7 @@ from pathlib import Path
 
 from kfws import output
 from kfws.errors import ApplyError, EngineError, KfwsError
+from kfws.images.digest import INPUTS_LABEL
 from kfws.observe.engine import (
     IMAGE_NAME_LABEL,
     INPUT_DIGEST_LABEL,
@@ -148,6 +149,7 @@ def _build(
 ) -> None:
     labels = {
         INPUT_DIGEST_LABEL: inputs.input_digest,
+        INPUTS_LABEL: inputs.manifest,  # why a later plan rebuilds it (kfws.plan.why)
         IMAGE_NAME_LABEL: image.name,
         "org.opencontainers.image.title": image.name,
     }

@@ -14,6 +14,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from kfws.images.instructions import split_instructions
 
@@ -37,7 +38,7 @@ def normalise_mode(kind: str, st_mode: int) -> int:
     return 0o644
 
 
-def input_digest(
+def input_document(
     *,
     dockerfile_text: str,
     entries: Iterable[ContextEntry],
@@ -45,7 +46,8 @@ def input_digest(
     target: str | None,
     platform: str | None,
     base_digests: Mapping[str, str | None],
-) -> str:
+) -> dict[str, Any]:
+    """Everything that decides what a build produces, as the JSON the digest hashes."""
     document = {
         "scheme": TAG_SCHEME,
         "dockerfile": hashlib.sha256(dockerfile_text.encode()).hexdigest(),
@@ -59,8 +61,17 @@ def input_digest(
         # an unresolvable base is recorded by name, so resolving it later changes the tag
         "bases": {ref: base_digests[ref] for ref in sorted(base_digests)},
     }
+    return document
+
+
+def digest_of_document(document: Mapping[str, Any]) -> str:
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def input_digest(**facts: Any) -> str:
+    """The digest of input_document(**facts)."""
+    return digest_of_document(input_document(**facts))
 
 
 def content_tag(digest: str) -> str:
@@ -99,3 +110,34 @@ def _expand(word: str, values: Mapping[str, str]) -> str | None:
     for name, value in values.items():
         word = word.replace("${" + name + "}", value).replace("$" + name, value)
     return None if "$" in word else word
+
+
+INPUTS_LABEL = "dev.kfws.inputs"  # the compact inputs manifest, on every image kfws builds
+MAX_MANIFEST_FILES = 400  # more context files than this: only their count and a digest
+
+
+def inputs_manifest(document: Mapping[str, Any]) -> str:
+    """What a plan needs to say *why* an image is rebuilt, small enough for a label, from the
+    input document: hashes of the Dockerfile and of each context file (12 hex: a changed file,
+    not a proof), build arg *names* only (a value may be a secret, and a hash of a short secret
+    can be guessed), target, platform and base digests. Compact JSON, sorted keys."""
+    files = {
+        path: sha[:12] + ("+x" if mode == oct(0o755) and kind == "file" else "")
+        for path, kind, mode, sha in document["context"]
+        if kind != "dir"
+    }
+    manifest: dict[str, object] = {
+        "v": 1,
+        "dockerfile": str(document["dockerfile"])[:12],
+        "args": sorted(document["args"]),
+        "target": document["target"],
+        "platform": document["platform"],
+        "bases": document["bases"],
+    }
+    if len(files) <= MAX_MANIFEST_FILES:
+        manifest["files"] = files
+    else:
+        listing = json.dumps(files, sort_keys=True).encode()
+        manifest["filesDigest"] = hashlib.sha256(listing).hexdigest()[:12]
+        manifest["fileCount"] = len(files)
+    return json.dumps(manifest, sort_keys=True, separators=(",", ":"))

@@ -17,7 +17,9 @@ from kfws.images.digest import (
     ContextEntry,
     base_images,
     content_tag,
-    input_digest,
+    digest_of_document,
+    input_document,
+    inputs_manifest,
     normalise_mode,
 )
 from kfws.images.dockerfile import generate_dockerfile
@@ -129,7 +131,7 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
                 hint="fix the FROM line of the Dockerfile",
             ) from e
     bases = {ref: resolve_base(ref) for ref in refs}
-    digest = input_digest(
+    document = input_document(
         dockerfile_text=dockerfile,
         entries=entries,
         args=args,
@@ -137,6 +139,7 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
         platform=platform,
         base_digests=bases,
     )
+    digest, manifest = digest_of_document(document), inputs_manifest(document)
     first_base = next(iter(bases.values()), None)
     return BuildInputs(
         name=image.name,
@@ -144,4 +147,5 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
         dockerfile=dockerfile,
         base_digest=first_base,
         tag=image.tag or content_tag(digest),
+        manifest=manifest,
     )

@@ -16,6 +16,7 @@ class BuildInputs:
     dockerfile: str  # the Dockerfile text (given or generated)
     base_digest: str | None  # the FROM image's registry digest, when it could be resolved
     tag: str  # the explicit tag, or the content-addressed "kfws1-<hex>"
+    manifest: str = ""  # the compact inputs manifest (kfws.images.digest.inputs_manifest)
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,6 @@ class Observed:
     # by reference as a spawner option writes it ("host/repo:tag" or "host/repo@sha256:…"): the
     # images a plan builds or offers, and the live options they replace
     sizes: Mapping[str, ImageSize] = field(default_factory=dict)
+    # by managed name, for images the plan (re)builds: (the image it replaces — the tag's current
+    # image, or the spawner's live option of the same repository —, its inputs-manifest label)
+    previous_inputs: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from kfws import output
 from kfws.errors import EngineError, KfwsError, RegistryError
+from kfws.images.digest import INPUTS_LABEL
 from kfws.observe.inputs import check_build_args, read_inputs
 from kfws.observe.model import (
     BuildInputs,
@@ -76,12 +77,16 @@ def observe(
 
     images: dict[str, ImageState] = {}
     missing: list[str] = []
+    previous: dict[str, tuple[str, str | None]] = {}
     for image in spec.images:
         repo, tag = targets[image.name]
         info = found[(repo, tag)]
         label = None
         if info is not None and image.tag is not None:
-            label = client.image_labels(repo, tag).get("dev.kfws.input-digest")
+            labels = client.image_labels(repo, tag)
+            label = labels.get("dev.kfws.input-digest")
+            if label != inputs[image.name].input_digest:  # rebuilt: say why
+                previous[image.name] = (f"{repo}:{tag}", labels.get(INPUTS_LABEL))
         if info is None:
             missing.append(image.name)
         images[image.name] = ImageState(
@@ -111,7 +116,42 @@ def observe(
     from kfws.observe.check_cache import CheckCache
 
     checks = CheckCache().passed()
-    return Observed(inputs, images, externals, cluster, checks, sizes)
+    if cluster is not None:
+        previous.update(_offered_inputs(spec, missing, _live_options(cluster), client))
+    return Observed(inputs, images, externals, cluster, checks, sizes, previous)
+
+
+def _live_options(cluster: ClusterState) -> list[str]:
+    try:
+        live = read_spawner(cluster.config_text)
+    except KfwsError:
+        return []  # the planner reports a broken config; sizes are not worth a second error
+    return [o for g in live.groups for o in g.options]
+
+
+def _offered_inputs(
+    spec: Spec, names: list[str], live: list[str], client: RegistryClient
+) -> dict[str, tuple[str, str | None]]:
+    """For each image to build: the spawner's live option of the same repository (the image it
+    replaces) and that image's inputs label, None when it has none or can't be read (the plan
+    then says it can't tell why)."""
+    out: dict[str, tuple[str, str | None]] = {}
+    by_name = {i.name: i for i in spec.images}
+    for name in names:
+        for option in live:
+            try:
+                repo, reference = split_reference(option)
+            except (KfwsError, ValueError):
+                continue
+            if repo != by_name[name].repository:
+                continue
+            try:
+                label = client.image_labels(repo, reference).get(INPUTS_LABEL)
+            except RegistryError:
+                label = None
+            out[name] = (option, label)
+            break
+    return out
 
 
 def _size_refs(
@@ -140,19 +180,14 @@ def _size_refs(
     if cluster is None:
         return wanted
     repos = {repo for repo, _ in wanted.values()} | {i.repository for i in spec.images}
-    try:
-        live = read_spawner(cluster.config_text)
-    except KfwsError:
-        return wanted  # the planner reports a broken config; sizes are not worth a second error
-    for group in live.groups:
-        for option in group.options:
-            try:
-                repo, reference = split_reference(option)
-                host, _ = split_repository(repo)
-            except (KfwsError, ValueError):
-                continue  # someone typed it into the live config: not an image to weigh
-            if repo in repos and not offline and spec.registry_options(host).check:
-                wanted.setdefault(option, (repo, reference))
+    for option in _live_options(cluster):
+        try:
+            repo, reference = split_reference(option)
+            host, _ = split_repository(repo)
+        except (KfwsError, ValueError):
+            continue  # someone typed it into the live config: not an image to weigh
+        if repo in repos and not offline and spec.registry_options(host).check:
+            wanted.setdefault(option, (repo, reference))
     return wanted
 
 

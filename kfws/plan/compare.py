@@ -151,7 +151,7 @@ def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[li
     return lines, stale
 
 
-_INFORMATIONAL = frozenset({"size", "sizes"})  # kfws.plan.sizes
+_INFORMATIONAL = frozenset({"size", "sizes", "why"})  # kfws.plan.sizes, kfws.plan.why
 
 
 def _change_lines(index: int, was: Change, now: Change) -> list[str]:

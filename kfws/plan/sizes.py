@@ -20,6 +20,7 @@ from kfws.errors import KfwsError
 from kfws.observe.model import Observed
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind
 from kfws.plan.spawner import repository
+from kfws.plan.why import why_rebuilt
 from kfws.spawner_yaml import read_spawner
 
 
@@ -34,7 +35,7 @@ def with_sizes(changes: list[Change], observed: Observed) -> list[Change]:
             if change.kind is ChangeKind.REBUILD_IMAGE:
                 old = change.target  # the tag's current image is the one replaced
             entry = {**_new_size(change.target, observed, pending), **_old_size(old, observed)}
-            out.append(_add(change, size=entry))
+            out.append(_add(change, size=entry, **_why(change, observed)))
         elif change.kind is ChangeKind.UPDATE_SPAWNER:
             rows = [
                 {"image": new, **_new_size(new, observed, pending), **_old_size(old, observed)}
@@ -44,6 +45,15 @@ def with_sizes(changes: list[Change], observed: Observed) -> list[Change]:
         else:
             out.append(change)
     return out
+
+
+def _why(change: Change, observed: Observed) -> dict[str, list[str]]:
+    name = str(change.details.get("name"))
+    inputs, previous = observed.inputs.get(name), observed.previous_inputs.get(name)
+    if inputs is None or previous is None or change.kind is ChangeKind.PUSH_IMAGE:
+        return {}
+    why = why_rebuilt(inputs.manifest, *previous)
+    return {"why": why} if why else {}
 
 
 def _add(change: Change, **extra: Any) -> Change:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
-from kfws.render.sizes import change_size, offered_sizes, size_words
+from kfws.render.sizes import change_size, offered_sizes, size_words, why_lines
 from kfws.render.spawner import spawner_brief, spawner_list
 from kfws.render.text import summary_line
 from kfws.sanitize import html_text, md_code, md_fence, md_text
@@ -93,6 +93,9 @@ def _details(change: Change) -> list[str]:
                 )
         case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
             body = [f"inputs {md_code(str(change.details.get('input_digest', '')))}"]
+            why = why_lines(change)
+            if why:
+                body += ["", "Why:", *(f"- {md_text(w)}" for w in why)]
         case ChangeKind.RESTART_WEBAPP:
             body = [f"mode {md_code(str(change.details.get('mode', 'rollout')))}"]
         case ChangeKind.CHECK_IMAGE:

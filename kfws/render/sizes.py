@@ -69,3 +69,9 @@ def offered_sizes(change: Change) -> list[tuple[str, Mapping[str, Any]]]:
     if not isinstance(rows, list):
         return []
     return [(str(r.get("image")), r) for r in rows if isinstance(r, Mapping)]
+
+
+def why_lines(change: Change) -> list[str]:
+    """An image change's reasons (kfws.plan.why), as given; nothing that is not a string list."""
+    why = change.details.get("why") if change.kind.is_image else None
+    return [str(w) for w in why] if isinstance(why, list) else []

@@ -9,7 +9,7 @@ from __future__ import annotations
 from kfws.output import paint
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.diff import spawner_diff
-from kfws.render.sizes import change_size, offered_sizes, size_words
+from kfws.render.sizes import change_size, offered_sizes, size_words, why_lines
 from kfws.render.spawner import spawner_brief, spawner_list
 from kfws.sanitize import one_line
 
@@ -76,6 +76,7 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
             size = change_size(change)
             if size is not None:
                 lines.append(f"      size   {one_line(size)}")
+            lines.extend(f"      why    {one_line(w)}" for w in why_lines(change))
         case ChangeKind.UPDATE_SPAWNER:
             for name, items, is_group in spawner_list(change, one_line, one_line):
                 if is_group:

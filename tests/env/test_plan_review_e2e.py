@@ -1,7 +1,13 @@
-"""Sizes in the plan, end to end from the CLI: the live spawner offers jupyter-tf:2.15, the
+"""A plan a reviewer can read, end to end from the CLI against the real registry and cluster.
+
+Sizes: the live spawner offers jupyter-tf:2.15, the
 workspace moves it to 2.16 (bigger by ~3 MB of incompressible bytes, both pushed to the real
 registry) and adds an image still to build. Text, Markdown and JSON show each size, the delta
-and "known after build"."""
+and "known after build".
+
+Why: kfws builds and offers an image (its inputs recorded in a label), then the build context
+changes; the plan names the files added and changed, read from the label of the image the live
+spawner offers."""
 
 from __future__ import annotations
 
@@ -94,3 +100,40 @@ def test_plan_shows_sizes_and_the_change(tmp_path: Path, kube_env: dict[str, str
         "replaces": old,
         "replacesBytes": old_size,
     } in spawner["details"]["sizes"]
+
+
+def test_plan_names_the_inputs_that_changed(tmp_path: Path, kube_env: dict[str, str]) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    context = tmp_path / "nb"
+    context.mkdir()
+    (context / "Dockerfile").write_text(
+        f"FROM {need_env('KFWS_TEST_BASE_IMAGE')}\nCOPY . /opt/app/\n"
+    )
+    (context / "app.py").write_text("print(1)\n")
+    write_workspace(
+        tmp_path,
+        {
+            "apiVersion": "kfws/v1alpha1",
+            "kind": "Workspace",
+            "registry": {
+                "default": f"{registry}/{unique('why')}",
+                "registries": {registry: {"insecure": True}},
+            },
+            "cluster": {"namespace": k8s.namespace(), "restart": "none"},
+            "build": {"network": "host"},
+            "images": [{"name": "nb", "build": {"context": "nb"}}],
+            "spawner": {"image": {"default": "nb", "options": ["nb"]}},
+        },
+    )
+    # the stand-in image is no JupyterLab: skip the contract check, which is not under test
+    applied = run_kfws("apply", "--auto-approve", "--skip-check", "nb", cwd=tmp_path, env=kube_env)
+    assert applied.code == 0, applied.text
+    (context / "app.py").write_text("print(2)\n")
+    (context / "data.csv").write_text("a,b\n")
+    plan = run_kfws("plan", cwd=tmp_path, env=kube_env)
+    assert plan.code == 0, plan.text
+    assert "      why    context files added: data.csv" in plan.out
+    assert "      why    context files changed: app.py" in plan.out
+    assert "Dockerfile" not in plan.out.split("why", 1)[1].split("\n", 1)[0]
+    md = run_kfws("plan", "--format", "markdown", cwd=tmp_path, env=kube_env)
+    assert "- context files changed: app.py" in md.out

@@ -1,0 +1,119 @@
+"""Why an image is rebuilt: its inputs manifest against the label of the image it replaces."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from kfws.images.digest import (
+    MAX_MANIFEST_FILES,
+    ContextEntry,
+    input_document,
+    inputs_manifest,
+)
+from kfws.plan.why import why_rebuilt
+
+OLD = "reg/team/nb:kfws1-old"
+
+
+def manifest(
+    files: dict[str, str] | None = None,
+    *,
+    dockerfile: str = "FROM base\n",
+    args: dict[str, str] | None = None,
+    target: str | None = None,
+    platform: str | None = None,
+    bases: dict[str, str | None] | None = None,
+) -> str:
+    document = input_document(
+        dockerfile_text=dockerfile,
+        entries=[ContextEntry(p, "file", 0o644, h * 64) for p, h in (files or {}).items()],
+        args=args or {},
+        target=target,
+        platform=platform,
+        base_digests=bases if bases is not None else {"base": "sha256:" + "a" * 64},
+    )
+    return inputs_manifest(document)
+
+
+BASE = manifest({"app.py": "1", "gone.txt": "2"}, args={"PIP_INDEX": "x"})
+
+
+@pytest.mark.parametrize(
+    ("new", "expected"),
+    [
+        (
+            manifest(
+                {"app.py": "1", "gone.txt": "2"},
+                dockerfile="FROM base\nRUN x\n",
+                args={"PIP_INDEX": "x"},
+            ),
+            ["the Dockerfile changed"],
+        ),
+        (
+            manifest({"app.py": "3", "new.txt": "4"}, args={"PIP_INDEX": "x"}),
+            [
+                "context files added: new.txt",
+                "context files removed: gone.txt",
+                "context files changed: app.py",
+            ],
+        ),
+        (
+            manifest({"app.py": "1", "gone.txt": "2"}, args={"TOKEN": "s3cret"}),
+            ["build args +TOKEN -PIP_INDEX"],
+        ),
+        (
+            manifest(
+                {"app.py": "1", "gone.txt": "2"},
+                args={"PIP_INDEX": "x"},
+                target="dev",
+                platform="linux/arm64",
+            ),
+            ["target unset -> dev", "platform unset -> linux/arm64"],
+        ),
+        (
+            manifest(
+                {"app.py": "1", "gone.txt": "2"},
+                args={"PIP_INDEX": "x"},
+                bases={"base": "sha256:" + "b" * 64},
+            ),
+            ["base base was rebuilt upstream (its digest moved)"],
+        ),
+        # only a build arg value differs: values are never recorded
+        (
+            manifest({"app.py": "1", "gone.txt": "2"}, args={"PIP_INDEX": "y"}),
+            ["no recorded input changed: a build arg value (not recorded) did"],
+        ),
+    ],
+)
+def test_what_changed(new: str, expected: list[str]) -> None:
+    assert why_rebuilt(new, OLD, BASE) == expected
+
+
+def test_no_values_in_the_label() -> None:
+    assert "s3cret" not in manifest(args={"TOKEN": "s3cret"})
+
+
+@pytest.mark.parametrize(
+    "hostile", [None, "", "not json", "[]", '{"v": 2}', "[" * 100_000, json.dumps({"v": 1}) + "x"]
+)
+def test_an_unreadable_old_label_says_so(hostile: str | None) -> None:
+    assert why_rebuilt(BASE, OLD, hostile) == [
+        f"{OLD} records no inputs (not built by this kfws): cannot tell what changed"
+    ]
+
+
+def test_a_hostile_but_well_formed_label_is_compared_not_trusted() -> None:
+    old = json.dumps({"v": 1, "files": ["x"], "args": "AB", "bases": 7, "dockerfile": None})
+    why = why_rebuilt(BASE, OLD, old)
+    assert "the Dockerfile changed" in why and "build args +PIP_INDEX" in why
+
+
+def test_many_files_are_capped_in_the_label_and_the_lines() -> None:
+    many = {f"f{i:04}": "1" for i in range(MAX_MANIFEST_FILES + 1)}
+    label = json.loads(manifest(many))
+    assert "files" not in label and label["fileCount"] == MAX_MANIFEST_FILES + 1
+    few = {f"f{i:02}": "1" for i in range(30)}
+    (line,) = why_rebuilt(manifest(few), OLD, manifest({}))
+    assert line.endswith("and 20 more")
