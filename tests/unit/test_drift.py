@@ -11,6 +11,7 @@ from kfws.drift import (
     DriftKind,
     DriftObserved,
     ManagerEntry,
+    declared_vs_live,
     find_drift,
 )
 from kfws.plan.model import Change, ChangeKind, Plan
@@ -376,3 +377,53 @@ def test_an_observation_with_only_the_required_fields_has_nothing_else_to_report
 def test_drift_values_are_immutable(value: object, attribute: str) -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         setattr(value, attribute, "changed")
+
+
+def spawner_diff(groups: object, flags: object) -> Change:
+    details = {"diff": {"groups": groups, "flags": flags}}
+    return Change(
+        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "the plan's reason", "a", "b", details
+    )
+
+
+@pytest.mark.parametrize(
+    ("groups", "flags", "told"),
+    [
+        (
+            {
+                "junk": "not a mapping",  # skipped, the next groups still told
+                "image": {
+                    "replaced": [{"before": "r/a:1", "after": "r/a:2"}],
+                    "added": ["r/n:1", "r/m:1"],
+                    "removed": ["r/x:1", "r/y:1"],
+                    "reordered": True,
+                },
+                "imageGroupOne": {"reordered": False},
+            },
+            {"allowCustomImage": {"before": False, "after": True}},
+            "image: r/a:1 on the cluster where r/a:2 is declared; missing on the cluster: "
+            "r/n:1, r/m:1; on the cluster but not declared: r/x:1, r/y:1; in another order on "
+            "the cluster; imageGroupOne: differs; allowCustomImage is false on the cluster, "
+            "declared true",
+        ),
+        ({"image": {"added": ["r/n:1"]}}, None, "the plan's reason"),  # no flags: no diff
+        (None, {}, "the plan's reason"),
+    ],
+)
+def test_declared_vs_live_is_told_in_full(groups: object, flags: object, told: str) -> None:
+    assert declared_vs_live(spawner_diff(groups, flags)) == told
+
+
+def test_a_digest_reference_never_moves_and_later_refs_are_still_checked() -> None:
+    pinned = "r/a@sha256:" + "a" * 64
+    record = AppliedRecord("cm", "h1", None, {pinned: "sha256:old", "r/z:1": "sha256:zzz"})
+    obs = observed(
+        record=record,
+        option_digests={pinned: "sha256:new", "r/z:1": "sha256:moved"},
+        option_errors={"r/b:1": "401"},
+    )
+    report = find_drift(NO_CHANGES, obs, strict=True)
+    assert [(f.kind, f.subject) for f in report.findings] == [
+        (DriftKind.UNCHECKED, "r/b:1"),
+        (DriftKind.MOVED, "r/z:1"),
+    ]
