@@ -6,7 +6,6 @@ from __future__ import annotations
 import ipaddress
 import re
 import uuid
-from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -19,21 +18,8 @@ from tests.env import k8s_helpers as k8s
 
 
 @pytest.fixture(scope="module")
-def admin() -> client.ApiClient:
-    return k8s.admin_client()
-
-
-@pytest.fixture(scope="module")
 def restricted() -> client.ApiClient:
     return k8s.restricted_client()
-
-
-@pytest.fixture
-def pristine() -> Iterator[None]:
-    """The target as seeded before the test, and again after it (tests here change it)."""
-    k8s.reseed()
-    yield
-    k8s.reseed()
 
 
 def _status(call: object, *args: object, **kwargs: object) -> int:

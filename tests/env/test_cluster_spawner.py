@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -36,21 +35,8 @@ from tests.unit.factories import spec as make_spec
 NEW = "127.0.0.1:15001/ds-team/jupyter-sudo:kfws1-0123456789abcdef01234567"
 
 
-@pytest.fixture(autouse=True)
-def restricted_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", need_env("KFWS_TEST_KUBECONFIG_RESTRICTED"))
-
-
-@pytest.fixture
-def pristine() -> Iterator[None]:
-    k8s.reseed()
-    yield
-    k8s.reseed()
-
-
-@pytest.fixture(scope="module")
-def admin() -> client.ApiClient:
-    return k8s.admin_client()
+# Every test here runs kfws as the least-privilege ServiceAccount (tests/env/conftest.py).
+pytestmark = pytest.mark.usefixtures("restricted_kubeconfig")
 
 
 def workspace(ns: str, restart: RestartMode, *groups: SpawnerGroup) -> Spec:

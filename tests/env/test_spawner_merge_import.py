@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -42,21 +41,8 @@ BY_HAND = "registry.corp.example/ml/by-hand:1"
 RELEASED = "added by kfws, no longer declared"
 
 
-@pytest.fixture(autouse=True)
-def restricted_kubeconfig(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", need_env("KFWS_TEST_KUBECONFIG_RESTRICTED"))
-
-
-@pytest.fixture
-def pristine() -> Iterator[None]:
-    k8s.reseed()
-    yield
-    k8s.reseed()
-
-
-@pytest.fixture(scope="module")
-def admin() -> client.ApiClient:
-    return k8s.admin_client()
+# Every test here runs kfws as the least-privilege ServiceAccount (tests/env/conftest.py).
+pytestmark = pytest.mark.usefixtures("restricted_kubeconfig")
 
 
 def workspace(ns: str, *groups: SpawnerGroup, **flags: object) -> Spec:
