@@ -338,12 +338,18 @@ wait_seeded() {
   done
 }
 
+workspacekinds() { # up|reseed: the Notebooks 2.0 WorkspaceKind CRD, seeded kind, ClusterRoles
+  bash "$ROOT/hack/k8s/workspacekind/seed.sh" "$1" "$BIN/kubectl" "$ADMIN_KUBECONFIG" "$ROOT" \
+    "$K8S/seed.log" || fail_part k8s-seed "seeding the WorkspaceKinds failed" "$K8S/seed.log"
+}
+
 seed_ensure() {
   seed_base
   create_missing "$NS" "$(seed_file kf1.10)" \
     || fail_part k8s-seed "seeding $NS failed" "$K8S/seed.log"
   create_missing "$NS_LEGACY" "$(seed_file kf1.0)" \
     || fail_part k8s-seed "seeding $NS_LEGACY failed" "$K8S/seed.log"
+  workspacekinds up
   wait_seeded
 }
 
@@ -374,6 +380,7 @@ reseed() {
   seed_base
   reseed_ns "$NS" kf1.10 || fail_part k8s-seed "re-seeding $NS failed" "$K8S/seed.log"
   reseed_ns "$NS_LEGACY" kf1.0 || fail_part k8s-seed "re-seeding $NS_LEGACY failed" "$K8S/seed.log"
+  workspacekinds reseed
   wait_seeded
   echo "env-k8s: $NS and $NS_LEGACY are back to the pristine seed"
 }

@@ -12,12 +12,16 @@ system python3 before any virtualenv exists.
 
 from __future__ import annotations
 
+import json
 import re
 from importlib import resources
 
 WRITER = "kfws-role.yaml"
 READ_ONLY = "kfws-readonly-role.yaml"
 ROLES = {"writer": (WRITER,), "read-only": (READ_ONLY,), "both": (WRITER, READ_ONLY)}
+WORKSPACEKINDS = "kfws-workspacekinds-role.yaml"
+DEFAULT_KINDS = ("jupyterlab",)
+WSK_BACKUP_PREFIX = "kfws-backup-workspacekind-"
 DEFAULT_CONFIGMAP = "jupyter-web-app-config"
 DEFAULT_DEPLOYMENT = "jupyter-web-app-deployment"
 DEFAULT_NAMESPACE = "kubeflow"
@@ -63,7 +67,31 @@ def render(
     return "---\n".join(texts)
 
 
-if __name__ == "__main__":  # python3 -m kfws.rbac ROLE CONFIGMAP (hack/env-k8s.sh)
+def render_workspacekinds(
+    kinds: tuple[str, ...] = DEFAULT_KINDS, *, namespace: str = DEFAULT_NAMESPACE
+) -> str:
+    """The WorkspaceKind ClusterRoles (writer and read-only) and the backup Role, naming `kinds`
+    (get/patch by name) and their backup ConfigMaps in `namespace`. ValueError on a bad name."""
+    if not kinds:
+        raise ValueError("no WorkspaceKind named")
+    for kind in kinds:
+        if not valid_name(kind):
+            raise ValueError(f"{kind!r} is not a valid WorkspaceKind name")
+    if not valid_name(namespace) or "." in namespace or len(namespace) > 63:
+        raise ValueError(f"{namespace!r} is not a valid namespace name")
+    names = sorted(set(kinds))
+    backups = [(WSK_BACKUP_PREFIX + k)[:253] for k in names]
+    text = packaged(WORKSPACEKINDS)
+    # JSON lists are YAML flow sequences: the names (checked above) land there quoted
+    text = text.replace(f'["{WSK_BACKUP_PREFIX}jupyterlab"]', json.dumps(backups))
+    text = text.replace('["jupyterlab"]', json.dumps(names))
+    return _word(DEFAULT_NAMESPACE).sub(namespace, text)
+
+
+if __name__ == "__main__":  # python3 -m kfws.rbac ROLE CONFIGMAP | workspacekinds KIND... (hack/)
     import sys
 
-    print(render(sys.argv[1], configmap=sys.argv[2]), end="")
+    if sys.argv[1] == "workspacekinds":
+        print(render_workspacekinds(tuple(sys.argv[2:])), end="")
+    else:
+        print(render(sys.argv[1], configmap=sys.argv[2]), end="")
