@@ -103,7 +103,11 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
                 location=located.where(gp).rsplit(":", 1)[0],
             )
         )
+    from kfws.targets.workspacekind.spec import parse_workspace_kinds
+
+    kinds = parse_workspace_kinds(doc.get("workspaceKinds"), names, located, check)
     uses_managed = any(o in names for g in groups for o in g.options)
+    uses_managed |= any(i.image in names for k in kinds for i in k.images)
     if (
         (images or uses_managed)
         and not default_registry
@@ -134,6 +138,7 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
             hide_tag=spawner_raw.get("hideTag"),
             image_pull_policy=spawner_raw.get("imagePullPolicy"),
         ),
+        workspace_kinds=kinds,
     )
 
 

@@ -10,7 +10,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from kfws.targets.workspacekind.model import KindSpec
 
 GroupKey = Literal["image", "imageGroupOne", "imageGroupTwo"]
 GROUP_KEYS: tuple[GroupKey, ...] = ("image", "imageGroupOne", "imageGroupTwo")
@@ -131,6 +134,7 @@ class Spec:
     cluster: ClusterSpec
     images: tuple[ImageSpec, ...]
     spawner: SpawnerSpec
+    workspace_kinds: tuple[KindSpec, ...] = ()  # Notebooks 2.0 (kfws.targets.workspacekind)
 
     def image(self, name: str) -> ImageSpec | None:
         return next((i for i in self.images if i.name == name), None)
