@@ -4,7 +4,8 @@
 #   all built from Go modules by hack/build-k8s.sh, and KWOK playing the kubelet of two fake
 #   nodes, so Deployments get pods that become Running and Ready with no containers.
 # Seeds a Kubeflow-like jupyter-web-app in two layouts (1.10 in `kubeflow`, 1.0 in
-# `kubeflow-legacy`), applies kfws's two least-privilege Roles (the writer, deploy/rbac/kfws-role.yaml,
+# `kubeflow-legacy`), the Notebook CRD with notebooks in two profile namespaces
+# (hack/k8s/notebooks; KWOK reports each container's imageID), applies kfws's two least-privilege Roles (the writer, deploy/rbac/kfws-role.yaml,
 # narrowed to each namespace's web app ConfigMap by name as `kfws rbac` prints it, and the read-only
 # one, deploy/rbac/kfws-readonly-role.yaml), and writes an admin, a writer ("restricted") and a
 # read-only kubeconfig plus .kfws-env/k8s/env.sh.
@@ -39,6 +40,7 @@ ADMIN_KUBECONFIG="$K8S/admin.kubeconfig"
 RESTRICTED_KUBECONFIG="$K8S/kfws-restricted.kubeconfig"
 READONLY_KUBECONFIG="$K8S/kfws-readonly.kubeconfig"
 SEED="$ROOT/hack/k8s/seed"
+NOTEBOOKS="$ROOT/hack/k8s/notebooks"
 
 log_of() { echo "$K8S/$1/$1.log"; }
 pid_of() { echo "$K8S/$1/$1.pid"; }
@@ -269,7 +271,9 @@ start_part() { # part seconds
   done
   mkdir -p "$K8S/$part"
   if [[ $part == kwok ]]; then
-    printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n' >"$K8S/kwok/kwok.yaml"
+    # KWOK's default pod stages, plus an imageID in each container status (hack/k8s/notebooks)
+    { printf 'apiVersion: config.kwok.x-k8s.io/v1alpha1\nkind: KwokConfiguration\noptions: {}\n'
+      cat "$NOTEBOOKS/kwok-pod-stages.yaml"; } >"$K8S/kwok/kwok.yaml"
   fi
   # shellcheck disable=SC2046 # the arguments hold no spaces
   setsid "$BIN/$part" $(args_of "$part") >"$log" 2>&1 </dev/null 9>&- &
@@ -314,6 +318,30 @@ apply_rbac() { # namespace layout selector
   kubectl_admin -n "$1" apply -f "$K8S/rbac-$1.yaml" ${3:+-l "$3"} >>"$K8S/seed.log" 2>&1
 }
 
+# --- Kubeflow notebooks (hack/k8s/notebooks): the CRD, two profile namespaces, seeded notebooks
+seed_notebooks() {
+  local f="$K8S/seed-notebooks.yaml" out
+  kubectl_admin apply -f "$NOTEBOOKS/notebook-crd.yaml" >>"$K8S/seed.log" 2>&1 || return 1
+  kubectl_admin wait --for=condition=Established crd/notebooks.kubeflow.org --timeout=60s \
+    >>"$K8S/seed.log" 2>&1 || return 1
+  # kfws's usage ClusterRole (`kfws rbac --role usage`), bound to the read-only identity only:
+  # the writer identity is the one without it (the ClusterRole-less path is tested with it)
+  PYTHONPATH=$ROOT python3 -m kfws.rbac usage "$NS" >"$K8S/rbac-usage.yaml" || return 1
+  kubectl_admin apply -f "$K8S/rbac-usage.yaml" >>"$K8S/seed.log" 2>&1 || return 1
+  python3 "$NOTEBOOKS/seed.py" "127.0.0.1:$PORT_OPEN" >"$f" 2>>"$K8S/seed.log" || return 1
+  out=$(kubectl_admin create -f "$f" 2>&1) && return 0
+  echo "$out" >>"$K8S/seed.log"
+  ! grep -vE '(^[a-z.]+/[^ ]+ created$)|AlreadyExists' <<<"$out" | grep -q .
+}
+
+unseed_notebooks() { # notebooks and StatefulSets a test added in the profile namespaces go
+  local ns
+  for ns in $(python3 "$NOTEBOOKS/seed.py" --namespaces); do
+    kubectl_admin -n "$ns" delete notebooks.kubeflow.org,statefulsets -l '!kfws.test/seed' \
+      --wait=false >>"$K8S/seed.log" 2>&1 || return 1
+  done
+}
+
 seed_base() {
   local ns
   : >"$K8S/seed.log"
@@ -350,6 +378,7 @@ seed_ensure() {
   create_missing "$NS_LEGACY" "$(seed_file kf1.0)" \
     || fail_part k8s-seed "seeding $NS_LEGACY failed" "$K8S/seed.log"
   workspacekinds up
+  seed_notebooks || fail_part k8s-seed "seeding the Kubeflow notebooks failed" "$K8S/seed.log"
   wait_seeded
 }
 
@@ -381,6 +410,7 @@ reseed() {
   reseed_ns "$NS" kf1.10 || fail_part k8s-seed "re-seeding $NS failed" "$K8S/seed.log"
   reseed_ns "$NS_LEGACY" kf1.0 || fail_part k8s-seed "re-seeding $NS_LEGACY failed" "$K8S/seed.log"
   workspacekinds reseed
+  unseed_notebooks || fail_part k8s-seed "removing test notebooks failed" "$K8S/seed.log"
   wait_seeded
   echo "env-k8s: $NS and $NS_LEGACY are back to the pristine seed"
 }
@@ -429,6 +459,7 @@ export KFWS_TEST_KUBECONFIG_RESTRICTED=$RESTRICTED_KUBECONFIG
 export KFWS_TEST_KUBECONFIG_READONLY=$READONLY_KUBECONFIG
 export KFWS_TEST_NAMESPACE=$NS
 export KFWS_TEST_LEGACY_NAMESPACE=$NS_LEGACY
+export KFWS_TEST_PROFILE_NAMESPACES="$(python3 "$NOTEBOOKS/seed.py" --namespaces | tr '\n' ' ')"
 export KFWS_TEST_KUBE_API=https://127.0.0.1:$PORT_API
 export KFWS_TEST_KUBECTL=$BIN/kubectl
 export PATH=$BIN:\$PATH

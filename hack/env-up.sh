@@ -68,7 +68,9 @@ write_registry_config() { # name port tls(0/1)
     echo "log: {level: info}"
     echo "storage:"
     echo "  filesystem: {rootdirectory: $dir/data}"
-    echo "  delete: {enabled: true}"
+    # the open registry allows manifest deletes (`kfws prune --yes`); the TLS one keeps the
+    # distribution registry's default (refused with 405), so that path is tested for real
+    if [[ $tls == 0 ]]; then echo "  delete: {enabled: true}"; fi
     echo "http:"
     echo "  addr: 127.0.0.1:$port"
     echo "  secret: kfws-local-$name"
@@ -77,7 +79,7 @@ write_registry_config() { # name port tls(0/1)
       echo "auth:"
       echo "  htpasswd: {realm: kfws-local, path: $dir/htpasswd}"
     fi
-  } >"$dir/config.yml"
+  } >"$dir/config.yml.new"
 }
 
 make_pki() {
@@ -97,9 +99,18 @@ make_pki() {
 
 start_registry() { # name port tls
   local name=$1 port=$2 tls=$3 dir="$STATE/registry-$1"
-  if registry_ready "$port" "$tls"; then echo "registry-$name: already running (127.0.0.1:$port)"; return; fi
-  port_free "$port" || fail_part "registry-$name" "port 127.0.0.1:$port is taken by another process (set KFWS_ENV_PORT_BASE to move all ports)" /dev/null
   write_registry_config "$name" "$port" "$tls"
+  if registry_ready "$port" "$tls"; then
+    if cmp -s "$dir/config.yml.new" "$dir/config.yml"; then
+      rm -f "$dir/config.yml.new"
+      echo "registry-$name: already running (127.0.0.1:$port)"; return
+    fi
+    # running with an older configuration of ours: restart it with this one (data is kept)
+    echo "registry-$name: configuration changed; restarting it"
+    kill_pidfile "$dir/registry.pid"
+  fi
+  port_free "$port" || fail_part "registry-$name" "port 127.0.0.1:$port is taken by another process (set KFWS_ENV_PORT_BASE to move all ports)" /dev/null
+  mv "$dir/config.yml.new" "$dir/config.yml"
   if [[ $tls == 1 ]]; then
     [[ -f $dir/htpasswd ]] || htpasswd -Bbc "$dir/htpasswd" "$AUTH_USER" "$(auth_password)" 2>/dev/null
   fi

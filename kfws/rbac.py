@@ -18,7 +18,13 @@ from importlib import resources
 
 WRITER = "kfws-role.yaml"
 READ_ONLY = "kfws-readonly-role.yaml"
-ROLES = {"writer": (WRITER,), "read-only": (READ_ONLY,), "both": (WRITER, READ_ONLY)}
+USAGE = "kfws-usage-clusterrole.yaml"  # cluster-wide: notebooks and their pods (kfws usage)
+ROLES = {
+    "writer": (WRITER,),
+    "read-only": (READ_ONLY,),
+    "both": (WRITER, READ_ONLY),
+    "usage": (USAGE,),
+}
 WORKSPACEKINDS = "kfws-workspacekinds-role.yaml"
 DEFAULT_KINDS = ("jupyterlab",)
 WSK_BACKUP_PREFIX = "kfws-backup-workspacekind-"
@@ -88,10 +94,12 @@ def render_workspacekinds(
     return _word(DEFAULT_NAMESPACE).sub(namespace, text)
 
 
-if __name__ == "__main__":  # python3 -m kfws.rbac ROLE CONFIGMAP | workspacekinds KIND... (hack/)
+if __name__ == "__main__":  # python3 -m kfws.rbac ROLE CONFIGMAP | workspacekinds KIND... | usage NS
     import sys
 
     if sys.argv[1] == "workspacekinds":
         print(render_workspacekinds(tuple(sys.argv[2:])), end="")
+    elif sys.argv[1] == "usage":  # the ClusterRoleBinding names the ServiceAccounts' namespace
+        print(render("usage", namespace=sys.argv[2]), end="")
     else:
         print(render(sys.argv[1], configmap=sys.argv[2]), end="")

@@ -26,9 +26,10 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_cluster_args(p)
     p.add_argument(
         "--role",
-        choices=("both", "writer", "read-only"),
+        choices=("both", "writer", "read-only", "usage"),
         default="both",
-        help="which identity to print (default: %(default)s)",
+        help="which identity to print (default: %(default)s); usage: the ClusterRole that lets "
+        "the read-only identity see which notebooks use which image (kfws usage, plan, prune)",
     )
     p.add_argument("--configmap", help="the spawner ConfigMap's name (hash suffix included)")
     p.add_argument("--deployment", help="the jupyter-web-app Deployment's name")
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
         raise KfwsError(
             str(e), where="kfws rbac", hint="pass the object's name as Kubernetes shows it"
         ) from None
-    if not (configmap or args.role == "read-only"):
+    if not (configmap or args.role in ("read-only", "usage")):
         output.warn(
             f"the writer Role names the ConfigMap {rbac.DEFAULT_CONFIGMAP} (Kubeflow 1.0); "
             "Kubeflow 1.3+ adds a hash suffix: pass --configmap NAME or --detect"

@@ -28,7 +28,8 @@ def rules(text: str, kind: str = "Role") -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(
-    ("role", "filename"), [("writer", rbac.WRITER), ("read-only", rbac.READ_ONLY)]
+    ("role", "filename"),
+    [("writer", rbac.WRITER), ("read-only", rbac.READ_ONLY), ("usage", rbac.USAGE)],
 )
 def test_deploy_rbac_is_what_kfws_rbac_prints_by_default(role: str, filename: str) -> None:
     assert (REPO / "deploy" / "rbac" / filename).read_text() == rbac.render(role)
@@ -91,3 +92,16 @@ def test_kfws_rbac_prints_both_roles(
     assert main(["rbac", "--role", "read-only"]) == 0
     assert "kfws-readonly" in capsys.readouterr().out
     assert main(["rbac", "--configmap", "Bad Name"]) == 1
+
+
+def test_the_usage_cluster_role_only_gets_and_lists_notebooks_and_pods() -> None:
+    text = rbac.render("usage", namespace="team-a")
+    assert [(r["apiGroups"], r["resources"], r["verbs"]) for r in rules(text, "ClusterRole")] == [
+        (["kubeflow.org"], ["notebooks"], ["get", "list"]),
+        ([""], ["pods"], ["list"]),
+    ]
+    (binding,) = [d for d in documents(text) if d["kind"] == "ClusterRoleBinding"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "kfws-readonly", "namespace": "team-a"}
+    ]
+    assert "kubeflow.org" in text  # the API group is not a namespace to rename

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -17,6 +18,7 @@ from kfws.observe.registry import messages
 from kfws.observe.registry.auth import Authenticator
 from kfws.observe.registry.challenge import parse_www_authenticate
 from kfws.observe.registry.endpoint import Endpoints
+from kfws.observe.registry.facts import ImageConfig, ImageFacts, blobs_of, image_config
 from kfws.observe.registry.manifests import (
     DEFAULT_PLATFORM,
     DIGEST_RE,
@@ -34,10 +36,13 @@ from kfws.observe.registry.manifests import (
     split_repository,
     verified,
 )
+from kfws.observe.registry.pages import next_page, tag_page
 from kfws.observe.registry.transport import Transport
 from kfws.spec.model import RegistryOptions
 
 MISSING_CODES = frozenset({"MANIFEST_UNKNOWN", "NAME_UNKNOWN"})
+TAGS_PAGE = 1000  # tags asked per page (registries may send fewer, and a Link to the next)
+MAX_TAG_PAGES = 10_000
 
 
 class RegistryClient:
@@ -58,6 +63,9 @@ class RegistryClient:
             timeout=timeout, retries=retries, backoff=backoff, pool_size=pool_size
         )
         self._auth = Authenticator(self._endpoints, self._transport, docker_config_dir)
+        # (host, name, config digest) -> its labels and creation time (content-addressed: a
+        # racing duplicate fetch stores the same value)
+        self._configs: dict[tuple[str, str, str], ImageConfig] = {}
 
     def __repr__(self) -> str:
         return f"RegistryClient(registries={self._endpoints.hosts()})"
@@ -82,25 +90,73 @@ class RegistryClient:
         host, name = split_repository(repository)
         what = image_ref(repository, reference)
         manifest = self._image_manifest(host, name, reference, what, platform)
+        return dict(self._config(host, name, manifest, what).labels)
+
+    def _config(self, host: str, name: str, manifest: dict[str, Any], what: str) -> ImageConfig:
+        """The labels and creation time in an image's config blob (one GET per blob: many
+        tags of a repository share a config)."""
         config = manifest.get("config") or {}
-        digest = config.get("digest")
+        digest = config.get("digest") if isinstance(config, dict) else None
         if not isinstance(digest, str) or not DIGEST_RE.match(digest):
             raise RegistryError(
                 f"the manifest of {what} names no valid config blob",
                 where=f"registry {host}",
             )
+        cached = self._configs.get((host, name, digest))
+        if cached is not None:
+            return cached
         r = self._send("GET", host, f"/v2/{name}/blobs/{digest}", name=name, what=what)
         if r.status_code != 200:
             raise messages.unexpected(host, what, r, "reading the image config")
         body = verified(r.content, digest, host, f"the config blob of {what}")
         try:
-            doc = json.loads(body)
-            labels = (doc.get("config") or {}).get("Labels") or {}
-        except (json.JSONDecodeError, AttributeError):
+            found = image_config(json.loads(body))
+        except (json.JSONDecodeError, UnicodeDecodeError, AttributeError, TypeError):
             raise RegistryError(
                 f"the config blob of {what} is not an image config", where=f"registry {host}"
             ) from None
-        return {str(k): str(v) for k, v in labels.items()}
+        self._configs[(host, name, digest)] = found
+        return found
+
+    def image_facts(
+        self, repository: str, reference: str, platform: str | None = None
+    ) -> ImageFacts | None:
+        """What prune weighs about one tag: its manifest digest (what a DELETE removes), the
+        kfws labels and creation time of its config, the blobs it uses and its compressed size.
+        One manifest GET (it carries the digest: no HEAD first), plus the config blob the first
+        time a repository's tags meet it. None: the tag is gone."""
+        host, name = split_repository(repository)
+        what = image_ref(repository, reference)
+        path = f"/v2/{name}/manifests/{reference}"
+        r = self._send("GET", host, path, name=name, what=what)
+        if _missing(r):
+            return None
+        if r.status_code != 200:
+            raise messages.unexpected(host, what, r, "reading the manifest")
+        body = r.content
+        header = r.headers.get("Docker-Content-Digest", "")
+        digest = header if DIGEST_RE.match(header) else digest_of(body, "sha256:")
+        verified(body, digest, host, f"the manifest served for {what}")
+        try:
+            doc = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise messages.unknown_schema(host, what, _media_type(r) or "not JSON") from None
+        if not isinstance(doc, dict):
+            raise messages.unknown_schema(host, what, "not a JSON object")
+        media_type = manifest_media_type(doc, _media_type(r))
+        manifest = doc
+        if media_type in INDEX_TYPES:
+            manifest = self._image_manifest(host, name, digest, what, platform)
+        elif media_type not in IMAGE_TYPES:
+            raise messages.unknown_schema(host, what, media_type)
+        config = self._config(host, name, manifest, what)
+        return ImageFacts(
+            digest=digest,
+            labels=config.labels,
+            created=config.created,
+            blobs=blobs_of(manifest),
+            size=compressed_size(manifest),
+        )
 
     def size(self, repository: str, reference: str, platform: str | None = None) -> int | None:
         """The compressed size of an image (config + layers, what a pull downloads); from an
@@ -175,6 +231,56 @@ class RegistryClient:
             max_workers=min(parallelism, len(unique)), thread_name_prefix="kfws-registry"
         ) as pool:
             return dict(zip(unique, pool.map(one, unique), strict=True))
+
+    # ---- tags and deletes (kfws prune) -------------------------------------------------------
+
+    def list_tags(self, repository: str, page_size: int = TAGS_PAGE) -> list[str]:
+        """Every tag of `repository`, following the registry's pagination (`n=` per page, the
+        `Link: <…>; rel="next"` header to the next one; the distribution spec's `last=` is in
+        that link). A repository the registry does not know has no tags."""
+        host, name = split_repository(repository)
+        what = f"the tags of {repository}"
+        path: str | None = f"/v2/{name}/tags/list?n={page_size}"
+        tags: list[str] = []
+        seen: set[str] = set()
+        while path is not None:
+            if path in seen or len(seen) >= MAX_TAG_PAGES:
+                raise RegistryError(
+                    f"registry {host} kept sending more pages of {what} ({len(tags)} tags in "
+                    f"{len(seen)} pages)",
+                    where=f"registry {host}",
+                    hint="the registry's pagination loops; report it to its operators",
+                )
+            seen.add(path)
+            r = self._send("GET", host, path, name=name, what=what, accept="application/json")
+            if _missing(r):
+                return tags
+            if r.status_code != 200:
+                raise messages.unexpected(host, what, r, "listing the tags")
+            tags.extend(tag_page(r.content, host, what))
+            path = next_page(r, host, what, urlsplit(self._endpoints.get(host).base_url).netloc)
+        return tags
+
+    def delete_manifest(self, repository: str, digest: str) -> bool:
+        """DELETE /v2/<name>/manifests/<digest>: removes the manifest and every tag on it.
+        True when deleted, False when it was already gone. A registry that refuses deletes
+        (405: the distribution registry's default) raises a RegistryError naming the setting."""
+        host, name = split_repository(repository)
+        if not DIGEST_RE.match(digest):
+            raise ValueError(f"not a digest: {digest!r}")
+        what = image_ref(repository, digest)
+        r = self._send(
+            "DELETE", host, f"/v2/{name}/manifests/{digest}", name=name, what=what, actions="delete"
+        )
+        if r.status_code in (200, 202, 204):
+            r.close()
+            return True
+        if _missing(r):
+            return False
+        if r.status_code == 405 or "UNSUPPORTED" in messages.error_codes(r):
+            r.close()
+            raise messages.deletes_disabled(host, what)
+        raise messages.unexpected(host, what, r, "deleting the manifest")
 
     # ---- manifests ---------------------------------------------------------------------------
 
@@ -262,13 +368,15 @@ class RegistryClient:
         name: str,
         what: str,
         cancel: threading.Event | None = None,
+        actions: str = "pull",
+        accept: str = MANIFEST_ACCEPT,
     ) -> requests.Response:
         """The request, answering the registry's auth challenge once. Once a registry has
         challenged us, later requests carry the authorization up front (no 401 round trip per
-        image)."""
+        image). `actions`: the token scope's actions ("pull"; "delete" for a DELETE)."""
         reg = self._endpoints.get(host)
-        scope = f"repository:{name}:pull"
-        headers = {"Accept": MANIFEST_ACCEPT}
+        scope = f"repository:{name}:{actions}"
+        headers = {"Accept": accept}
         challenge = reg.challenge
         if challenge is not None:
             auth = self._auth.authorization(reg, challenge, scope, what, None)
@@ -303,3 +411,12 @@ class RegistryClient:
 
 def _media_type(r: requests.Response) -> str:
     return r.headers.get("Content-Type", "").split(";", 1)[0].strip()
+
+
+def _missing(r: requests.Response) -> bool:
+    """404, or a 4xx whose error codes all say "no such manifest / repository" (then closed)."""
+    codes = messages.error_codes(r) if 400 <= r.status_code < 500 else set()
+    if r.status_code == 404 or (codes and codes <= MISSING_CODES):
+        r.close()
+        return True
+    return False

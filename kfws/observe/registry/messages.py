@@ -174,3 +174,15 @@ def busy_error(reg: Endpoint, what: str, r: requests.Response, attempts: int) ->
         where=f"registry {reg.host}",
         hint="the registry is failing; try again later or ask its operators",
     )
+
+
+def deletes_disabled(host: str, what: str) -> RegistryError:
+    return RegistryError(
+        f"registry {host} refuses to delete manifests (405 Method Not Allowed) for {what}; "
+        "nothing more was deleted there",
+        where=f"registry {host}",
+        hint="the distribution registry allows deletes only when its configuration says so: "
+        "`storage: delete: enabled: true` in its config.yml, or the environment variable "
+        "REGISTRY_STORAGE_DELETE_ENABLED=true (then restart it); other registries have their "
+        "own setting (Harbor: a robot account with delete rights)",
+    )
