@@ -94,7 +94,8 @@ def render_workspacekinds(
     return _word(DEFAULT_NAMESPACE).sub(namespace, text)
 
 
-if __name__ == "__main__":  # python3 -m kfws.rbac ROLE CONFIGMAP | workspacekinds KIND... | usage NS
+# python3 -m kfws.rbac ROLE CONFIGMAP | workspacekinds KIND... | usage NAMESPACE (hack/)
+if __name__ == "__main__":
     import sys
 
     if sys.argv[1] == "workspacekinds":
