@@ -1,0 +1,130 @@
+"""The WorkspaceKind target's only contact with the cluster: read a kind by name, list the kinds
+(for import), and write one by server-side apply. The `kubernetes` package is imported inside
+functions: `kfws validate` never loads it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from kfws.errors import ApplyError, ClusterError, KfwsError, StalePlanError
+from kfws.targets.workspacekind.model import FIELD_MANAGER
+
+GROUP, VERSION, PLURAL = "kubeflow.org", "v1beta1", "workspacekinds"
+API_VERSION = f"{GROUP}/{VERSION}"
+APPLY_PATCH = "application/apply-patch+yaml"
+REQUEST_TIMEOUT = 30.0
+RBAC_HINT = (
+    "give kfws's identity the WorkspaceKind ClusterRole: `kfws rbac --workspacekinds NAME... | "
+    "kubectl apply -f -` (deploy/rbac/kfws-workspacekinds-role.yaml)"
+)
+
+
+@contextmanager
+def kind_errors(verb: str, name: str | None) -> Iterator[None]:
+    """API failures as one clean error naming the verb and the kind."""
+    from kubernetes.client.exceptions import ApiException
+    from urllib3.exceptions import HTTPError
+
+    what = f"workspacekind/{name}" if name else "workspacekinds"
+    try:
+        yield
+    except ApiException as e:
+        status = int(e.status or 0)
+        if status == 403:
+            raise ClusterError(
+                f"the Kubernetes API refused to {verb} {what} (403 Forbidden)",
+                where=what,
+                hint=RBAC_HINT,
+            ) from None
+        if status == 404:
+            raise ClusterError(
+                f"{what} not found (or the WorkspaceKind CRD, kubeflow.org/v1beta1, is not "
+                "installed)",
+                where=what,
+                hint="kfws manages the image values of kinds that exist: create the kind, or "
+                "fix its name under `workspaceKinds:`",
+            ) from None
+        if status == 409:
+            raise _conflict(e, what) from None
+        raise ClusterError(
+            f"the Kubernetes API failed to {verb} {what} ({status}: {_reason(e)})", where=what
+        ) from None
+    except HTTPError as e:
+        raise ClusterError(
+            f"cannot reach the Kubernetes API to {verb} {what}: {type(e).__name__}",
+            where=what,
+            hint="check the kubeconfig's server address and that the cluster is up",
+        ) from None
+
+
+def _reason(e: Any) -> str:
+    import json
+
+    try:
+        return str(json.loads(e.body).get("message", ""))[:300]
+    except (ValueError, TypeError, AttributeError):
+        return str(getattr(e, "reason", ""))[:300]
+
+
+def _conflict(e: Any, what: str) -> KfwsError:
+    message = _reason(e)
+    if "conflict" in message.lower() and "manager" in message.lower():
+        return ApplyError(
+            f"{what}: another field manager owns fields kfws would change, so the apply was "
+            f"refused and nothing was written ({message})",
+            where=what,
+            hint="someone manages these values besides kfws: make the change where they do, "
+            "or drop those fields/values from the workspace file",
+        )
+    return StalePlanError(
+        f"{what} changed since the plan (409 Conflict: resourceVersion moved); nothing was written",
+        where=what,
+        hint="run `kfws plan` again and review what changed",
+    )
+
+
+def get_kind(api: Any, name: str) -> dict[str, Any]:
+    from kubernetes import client
+
+    with kind_errors("get", name):
+        obj: Any = client.CustomObjectsApi(api).get_cluster_custom_object(
+            GROUP, VERSION, PLURAL, name, _request_timeout=REQUEST_TIMEOUT
+        )
+    return dict(obj)
+
+
+def list_kinds(api: Any) -> list[dict[str, Any]]:
+    from kubernetes import client
+
+    with kind_errors("list", None):
+        out: Any = client.CustomObjectsApi(api).list_cluster_custom_object(
+            GROUP, VERSION, PLURAL, _request_timeout=REQUEST_TIMEOUT
+        )
+    return list(out.get("items") or [])
+
+
+def server_side_apply(
+    api: Any, name: str, body: dict[str, Any], *, dry_run: bool = False
+) -> dict[str, Any]:
+    """Server-side apply as field manager `kfws`, never forced: a field another manager owns is
+    a 409 reported as such. `body` carries metadata.resourceVersion: a kind changed since it was
+    read is a 409 too. Nothing is written on either."""
+    from kubernetes import client
+
+    kwargs: dict[str, Any] = {"field_manager": FIELD_MANAGER, "force": False}
+    if dry_run:
+        kwargs["dry_run"] = "All"
+    with kind_errors("patch", name):
+        obj: Any = client.CustomObjectsApi(api).patch_cluster_custom_object(
+            GROUP,
+            VERSION,
+            PLURAL,
+            name,
+            body,
+            _content_type=APPLY_PATCH,
+            _request_timeout=REQUEST_TIMEOUT,
+            **kwargs,
+        )
+    return dict(obj)
