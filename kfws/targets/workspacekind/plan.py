@@ -144,7 +144,9 @@ def _inherit(want: ImageValue, live: LiveValue | None) -> ImageValue:
 
 def _diff(before: ImageValue | None, after: ImageValue) -> tuple[tuple[str, object, object], ...]:
     a = after.fields()
-    b = before.fields() if before is not None else dict.fromkeys(a)
+    if before is None:  # a new value: what it sets
+        return tuple((k, None, v) for k, v in a.items() if v not in (None, {}, []))
+    b = before.fields()
     return tuple((k, b[k], a[k]) for k in a if a[k] != b[k])
 
 
@@ -261,8 +263,8 @@ def plan_kind(decl: KindSpec, kind: KindState, refs: Mapping[str, str]) -> KindP
                     f"image value {d.id!r}: redirectTo {d.redirect_to!r} names no other value",
                     d.location,
                 )
-            text = d.redirect_text or f"{d.id} moves to {to} on the next restart"
-            want = replace(want, redirect=Redirect(to, d.redirect_level or "Info", text))
+            level = (d.redirect_level or "Info") if d.redirect_text else None
+            want = replace(want, redirect=Redirect(to, level, d.redirect_text))
         want = _inherit(want, live)
         owned.append(want)
         if live is None:

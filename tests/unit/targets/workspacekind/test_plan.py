@@ -205,11 +205,13 @@ def test_a_default_kfws_owns_is_kept_in_what_it_applies() -> None:
     assert plan_kind(decl(image("tf")), k, {}).default == "base"
 
 
-def test_a_declared_redirect_resolves_ids_and_gets_a_message() -> None:
+def test_a_declared_redirect_resolves_ids_and_has_a_message_only_when_given() -> None:
     plan = plan_kind(decl(image("tf", redirect_to="base", hidden=True)), kind(), {})
-    assert owned(plan)["tf"].redirect == Redirect(
-        "base", "Info", "tf moves to base on the next restart"
-    )
+    assert owned(plan)["tf"].redirect == Redirect("base")
+    moved = image("pt", "reg/pt:2", redirect_to="tf", redirect_text="use TF")
+    plan = plan_kind(decl(image("tf"), moved), kind(live("pt", 1, image="reg/pt:2")), {})
+    assert owned(plan)["pt"].redirect == Redirect("tf", "Info", "use TF")
+    assert actions(plan) == {"tf": Action.ADD, "pt": Action.CHANGE}
 
 
 @pytest.mark.parametrize(
