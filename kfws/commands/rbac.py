@@ -38,12 +38,23 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
         action="store_true",
         help="read the Deployment and the ConfigMap it mounts from the cluster (needs read access)",
     )
+    p.add_argument(
+        "--workspacekinds",
+        nargs="*",
+        metavar="KIND",
+        help="print the WorkspaceKind ClusterRoles instead (get/patch on these kinds by name; "
+        "none given: the kinds the workspace file declares)",
+    )
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from kfws import rbac
 
+    if args.workspacekinds is not None:
+        from kfws.targets.workspacekind.rbac import print_rbac
+
+        return print_rbac(args)
     spec = cluster_spec(args)
     configmap = args.configmap or spec.config_map
     deployment = args.deployment or spec.deployment

@@ -77,3 +77,26 @@ def test_bad_kind_names_are_refused(bad: str) -> None:
 def test_no_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="no WorkspaceKind"):
         rbac.render_workspacekinds(())
+
+
+def test_kfws_rbac_names_the_kinds_given_or_those_the_file_declares(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kfws.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["rbac", "--workspacekinds", "codeserver"]) == 0
+    out = by_kind_name(capsys.readouterr().out)
+    assert out[("ClusterRole", "kfws-workspacekinds")]["rules"][1]["resourceNames"] == [
+        "codeserver"
+    ]
+    assert main(["rbac", "--workspacekinds"]) == 1  # no file, no names
+    assert "declares none" in capsys.readouterr().err
+    (tmp_path / "workspace.yaml").write_text(
+        "apiVersion: kfws/v1alpha1\nkind: Workspace\ncluster: {namespace: team}\n"
+        "workspaceKinds:\n  rstudio:\n    images: [{id: r4, image: 'ghcr.io/x/r:4'}]\n"
+    )
+    assert main(["rbac", "--workspacekinds"]) == 0
+    out = by_kind_name(capsys.readouterr().out)
+    assert out[("ClusterRole", "kfws-workspacekinds")]["rules"][1]["resourceNames"] == ["rstudio"]
+    assert out[("Role", "kfws-workspacekinds")]["metadata"]["namespace"] == "team"
