@@ -24,8 +24,10 @@ from kfws.commands import (  # noqa: E402
     schema,
     show,
     unlock,
+    usage,
     validate,
 )
 
 COMMANDS: list[Command] = [validate, plan, apply, show, drift, init, schema, dockerfile]
 COMMANDS += [import_, rollback, unlock, check, rbac]
+COMMANDS += [usage]

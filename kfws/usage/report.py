@@ -97,11 +97,13 @@ def build_report(
     tags: Sequence[tuple[str, str, str | None]],
     managed_repositories: Iterable[str],
     notebooks: Notebooks,
-    lookups: Mapping[str, str],
+    lookups: Mapping[str, tuple[str, str | None]],
 ) -> UsageReport:
     """`offered`: references offered now (any target); `tags`: (repository, tag, digest) in the
-    managed repositories; `lookups`: the registry's answer (present / missing / not checked /
-    an error) for every other reference, by its text (see `references_to_look_up`)."""
+    managed repositories; `lookups`: the registry's answer (present / missing / not checked
+    (why), and the digest when present) for every other reference, by its text (see
+    `references_to_look_up`)."""
+    unknown = (NOT_CHECKED, None)
     managed = set(managed_repositories)
     offered_refs = {r for o in offered if (r := ref(o))}
     rows: dict[Ref, tuple[str, str | None, str]] = {}  # ref -> (shown, digest, registry)
@@ -110,7 +112,8 @@ def build_report(
     for r in sorted(offered_refs, key=str):
         key = _key(r)
         if key not in rows:
-            rows[key] = (str(key), r.digest, lookups.get(str(key), NOT_CHECKED))
+            registry, digest = lookups.get(str(key), unknown)
+            rows[key] = (str(key), r.digest or digest, registry)
     for nb in notebooks.notebooks:
         r = ref(nb.image)
         if r is None:
@@ -119,7 +122,8 @@ def build_report(
             how_used(nb, k.repository, k.tag, d or k.digest) for k, (_, d, _) in rows.items()
         ):
             key = _key(r)
-            rows[key] = (str(key), r.digest, lookups.get(str(key), NOT_CHECKED))
+            registry, digest = lookups.get(str(key), unknown)
+            rows[key] = (str(key), r.digest or digest, registry)
     images = []
     for key, (shown, digest, registry) in rows.items():
         uses = []

@@ -1,0 +1,55 @@
+"""Everything `kfws usage` (and the plan's usage lines) needs, read in one go: the notebooks and
+their pods, what the cluster offers now, the tags of the repositories the workspace builds into,
+and whether the other images notebooks name still exist. Nothing here fails because the
+identity lacks a permission: what it could not see is part of the answer."""
+
+from __future__ import annotations
+
+from kfws.errors import ClusterError
+from kfws.observe.inventory import managed_repositories, tag_digests
+from kfws.observe.notebooks import observe_notebooks
+from kfws.observe.observe import check_externals
+from kfws.observe.offered import offered_now
+from kfws.observe.registry import RegistryClient
+from kfws.spec.model import Spec
+from kfws.usage.model import Notebooks
+from kfws.usage.report import MISSING, NOT_CHECKED, PRESENT, UsageReport, build_report
+from kfws.usage.report import references_to_look_up as to_look_up
+
+
+def observe_usage(
+    spec: Spec,
+    *,
+    context: str | None,
+    parallelism: int,
+    offline: bool = False,
+    client: RegistryClient | None = None,
+    notebooks: Notebooks | None = None,
+) -> UsageReport:
+    registry = client or RegistryClient(spec.registry_options)
+    seen = notebooks if notebooks is not None else observe_notebooks(context)
+    unseen = list(seen.unseen)
+    try:
+        offered = offered_now(spec, context=context)
+    except ClusterError as e:
+        offered = ()
+        unseen.append(f"what the cluster offers: {e.message}")
+    repos = managed_repositories(spec)
+    tags = tag_digests(registry, repos, parallelism)
+    refs = to_look_up(offered=offered, tags=tags, notebooks=seen)
+    states = check_externals(spec, refs, registry, parallelism=parallelism, offline=offline)
+    lookups: dict[str, tuple[str, str | None]] = {}
+    for ref, state in states.items():
+        if state.digest:
+            lookups[ref] = (PRESENT, state.digest)
+        elif state.skipped or state.error:
+            lookups[ref] = (f"{NOT_CHECKED} ({state.skipped or state.error})", None)
+        else:
+            lookups[ref] = (MISSING, None)
+    return build_report(
+        offered=offered,
+        tags=tags,
+        managed_repositories=repos,
+        notebooks=Notebooks(seen.notebooks, tuple(unseen), seen.notebooks_visible),
+        lookups=lookups,
+    )
