@@ -59,24 +59,36 @@ def kind_errors(verb: str, name: str | None) -> Iterator[None]:
         ) from None
 
 
-def _reason(e: Any) -> str:
+def _body(e: Any) -> dict[str, Any]:
     import json
 
     try:
-        return str(json.loads(e.body).get("message", ""))[:300]
-    except (ValueError, TypeError, AttributeError):
-        return str(getattr(e, "reason", ""))[:300]
+        body = json.loads(e.body)
+    except (ValueError, TypeError):
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _reason(e: Any) -> str:
+    return str(_body(e).get("message") or getattr(e, "reason", ""))[:300]
 
 
 def _conflict(e: Any, what: str) -> KfwsError:
-    message = _reason(e)
-    if "conflict" in message.lower() and "manager" in message.lower():
+    """A 409 is either a field another manager owns (server-side apply, not forced) or the
+    resourceVersion precondition (the kind changed since it was read)."""
+    causes = (_body(e).get("details") or {}).get("causes") or []
+    owned = sorted(
+        f"{c.get('field')} ({str(c.get('message', '')).removeprefix('conflict with ')})"
+        for c in causes
+        if isinstance(c, dict) and c.get("reason") == "FieldManagerConflict"
+    )
+    if owned:
         return ApplyError(
-            f"{what}: another field manager owns fields kfws would change, so the apply was "
-            f"refused and nothing was written ({message})",
+            f"{what}: the apply was refused and nothing was written: fields kfws would change "
+            f"are managed by another field manager: {'; '.join(owned)[:1000]}",
             where=what,
-            hint="someone manages these values besides kfws: make the change where they do, "
-            "or drop those fields/values from the workspace file",
+            hint="these fields are someone else's: change them where they are managed, or "
+            "leave them out of the workspace file (e.g. the kind's `default:` or that value)",
         )
     return StalePlanError(
         f"{what} changed since the plan (409 Conflict: resourceVersion moved); nothing was written",
