@@ -208,7 +208,8 @@ def test_drift_after_a_hand_edit_names_who_edited(
         field_manager="kubectl-edit",
         _content_type="application/json-patch+json",
     )
-    (finding,) = kind_findings(KindSpec(wsk.KIND, (TF,)), observe(kfws_api), {})
+    kind = observe(kfws_api)
+    (finding,) = kind_findings(plan_kind(KindSpec(wsk.KIND, (TF,)), kind, {}), kind)
     assert finding.kind.value == "changed-out-of-band"
     assert finding.message == (
         "value 'tf': displayName is 'edited by hand' on the kind, the file says 'TensorFlow' "

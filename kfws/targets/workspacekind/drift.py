@@ -5,20 +5,39 @@ kfws applied were changed by hand since (another field manager took them over)."
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from kfws.drift import DriftKind, Finding
-from kfws.errors import KfwsError
 from kfws.targets.workspacekind.change import target
-from kfws.targets.workspacekind.model import KindSpec, KindState
-from kfws.targets.workspacekind.plan import Action, plan_kind
+from kfws.targets.workspacekind.model import KindState
+from kfws.targets.workspacekind.plan import Action, KindPlan, ValueChange
 
 
-def kind_findings(decl: KindSpec, kind: KindState, refs: Mapping[str, str]) -> list[Finding]:
+def kind_plan(details: Mapping[str, Any]) -> KindPlan:
+    """A kind's plan as its change records it (the fresh plan's: drift never reads a saved one)."""
+    changes = tuple(
+        ValueChange(
+            str(v["id"]),
+            Action(v["action"]),
+            int(v.get("usage") or 0),
+            str(v.get("reason") or ""),
+            tuple((str(f), b, a) for f, b, a in v.get("fields") or []),
+        )
+        for v in details.get("values") or []
+    )
+    return KindPlan(
+        str(details["workspaceKind"]),
+        changes,
+        (),
+        details.get("defaultAfter"),
+        details.get("defaultBefore"),
+    )
+
+
+def kind_findings(kp: KindPlan, kind: KindState) -> list[Finding]:
+    """One finding per value the plan would change (a hand edit of a field kfws applied names
+    the field manager that made it), and the default."""
     subject = target(kind.name)
-    try:
-        kp = plan_kind(decl, kind, refs)
-    except KfwsError as e:
-        return [Finding(DriftKind.NOT_AS_DECLARED, subject, f"cannot be planned: {e.message}")]
     findings = []
     for c in kp.changes:
         live = kind.value(c.id)

@@ -13,7 +13,7 @@ import yaml
 from kfws.drift import DriftKind
 from kfws.spec.load import load_spec
 from kfws.targets.workspacekind.change import observation, parts
-from kfws.targets.workspacekind.drift import kind_findings
+from kfws.targets.workspacekind.drift import kind_findings, kind_plan
 from kfws.targets.workspacekind.import_ import merge_kinds
 from kfws.targets.workspacekind.model import (
     DeclaredImage,
@@ -75,7 +75,7 @@ def test_drift_names_a_hand_edit_and_what_is_missing() -> None:
             DeclaredImage("new", "r/new:1"),
         ),
     )  # fmt: skip
-    findings = kind_findings(decl, kind, {})
+    findings = kind_findings(kind_plan(parts(plan_kind(decl, kind, {}), kind)["details"]), kind)
     assert [(f.kind, f.subject, f.message) for f in findings] == [
         (
             DriftKind.CHANGED_OUT_OF_BAND,
@@ -103,6 +103,7 @@ def test_the_change_and_its_view() -> None:
     decl = KindSpec("jupyterlab", (DeclaredImage("tf", "jupyter-tf", replaces=("minimal",)),))
     plan = plan_kind(decl, kind, {"jupyter-tf": "r/tf:kfws1-ab"})
     got = parts(plan, kind)
+    assert kind_plan(got["details"]).changes == plan.changes  # drift reads the change back
     assert got["target"] == "workspacekind/jupyterlab"
     assert got["reason"] == "WorkspaceKind jupyterlab: 1 to add"  # the 180 value is already retired
     assert [v["id"] for v in got["after"]["values"]] == ["tf", "jupyterlab_scipy_180"]
