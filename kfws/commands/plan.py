@@ -59,10 +59,15 @@ def make(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kfws.observe.usage import with_usage_notes
     from kfws.plan.planfile import write_plan
     from kfws.render import render
 
-    _, _, plan = make(args)
+    spec, _, plan = make(args)
+    # who still uses what the plan stops offering (advice for the reviewer; never fails)
+    plan = with_usage_notes(
+        spec, plan, context=args.context, parallelism=args.parallelism, offline=args.offline
+    )
     if args.out:
         write_plan(plan, Path(args.out))
     output.out(render(plan, args.format, colour=output.use_colour(sys.stdout)), end="", raw=True)

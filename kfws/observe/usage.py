@@ -5,14 +5,18 @@ identity lacks a permission: what it could not see is part of the answer."""
 
 from __future__ import annotations
 
-from kfws.errors import ClusterError
+import dataclasses
+
+from kfws.errors import ClusterError, KfwsError
 from kfws.observe.inventory import managed_repositories, tag_digests
 from kfws.observe.notebooks import observe_notebooks
 from kfws.observe.observe import check_externals
 from kfws.observe.offered import offered_now
 from kfws.observe.registry import RegistryClient
+from kfws.plan.model import Plan
 from kfws.spec.model import Spec
 from kfws.usage.model import Notebooks
+from kfws.usage.plan_notes import removed_options, usage_notes
 from kfws.usage.report import MISSING, NOT_CHECKED, PRESENT, UsageReport, build_report
 from kfws.usage.report import references_to_look_up as to_look_up
 
@@ -53,3 +57,26 @@ def observe_usage(
         notebooks=Notebooks(seen.notebooks, tuple(unseen), seen.notebooks_visible),
         lookups=lookups,
     )
+
+
+def with_usage_notes(
+    spec: Spec, plan: Plan, *, context: str | None, parallelism: int, offline: bool
+) -> Plan:
+    """The plan, with a warning for each option it stops offering that notebooks still use
+    (or one saying their usage could not be seen). Never fails the plan: usage is advice."""
+    removed = removed_options(plan)
+    if not removed:
+        return plan
+    try:
+        seen = observe_notebooks(context)
+        registry = RegistryClient(spec.registry_options)
+        # the digests of the options that go: a notebook pinned to one uses it too
+        states = check_externals(spec, removed, registry, parallelism=parallelism, offline=offline)
+        lookups = {ref: (PRESENT, s.digest) for ref, s in states.items() if s.digest}
+        report = build_report(
+            offered=removed, tags=[], managed_repositories=[], notebooks=seen, lookups=lookups
+        )
+        notes = usage_notes(removed, report)
+    except KfwsError as e:
+        notes = [f"which notebooks use the options this plan removes was not seen: {e.message}"]
+    return dataclasses.replace(plan, warnings=(*plan.warnings, *notes))

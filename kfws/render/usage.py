@@ -26,18 +26,6 @@ def counts(i: ImageUsage) -> str:
     return f"{n} notebook{'s' if n != 1 else ''} ({i.running} running, {i.stopped} stopped)"
 
 
-def used_by(i: ImageUsage) -> str:
-    """The sentence a plan shows for an option it removes."""
-    ns = len(i.namespaces)
-    n = len(i.uses)
-    return (
-        f"still used by {n} notebook{'s' if n != 1 else ''} in {ns} namespace"
-        f"{'s' if ns != 1 else ''} ({i.running} running, {i.stopped} stopped: "
-        f"{', '.join(u.key for u in i.uses[:5])}{', …' if n > 5 else ''}); they keep running; "
-        "restarts keep working while the tag exists"
-    )
-
-
 def by(i: ImageUsage) -> str:
     parts = [
         f"{what} {i.count(how)}"

@@ -105,3 +105,32 @@ def test_usage_without_the_cluster_role_says_what_it_could_not_see(tmp_path: Pat
     assert "kfws rbac --role usage | kubectl apply -f -" in unseen
     assert all(r["notebooks"] == [] for r in doc["images"])
     assert any(r["offered"] for r in doc["images"])  # the rest of the answer is still there
+
+
+def test_plan_names_who_still_uses_an_option_it_removes(tmp_path: Path, made: Notebooks) -> None:
+    alice, bob = profile_namespaces()
+    pytorch = "ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-pytorch-full:v1.10.0"
+    made.create(alice, unique("torch"), pytorch)  # ghcr.io is never pulled: no imageID needed
+    made.create(bob, unique("torch"), pytorch, stopped=True)
+    path = workspace(tmp_path, unique("kfws-usage"), ["nb"])  # exact: every seeded option goes
+    for identity in ("KFWS_TEST_KUBECONFIG_READONLY", "KFWS_TEST_KUBECONFIG_RESTRICTED"):
+        result = run_kfws(
+            "plan", "-f", str(path), cwd=tmp_path, env={"KUBECONFIG": need_env(identity)}
+        )
+        assert result.code == 0, result.text
+        if identity == "KFWS_TEST_KUBECONFIG_READONLY":
+            assert (
+                f"spawner option {pytorch} goes: still used by 2 notebooks in 2 namespaces "
+                f"(1 running, 1 stopped: {made.made[0][0]}/{made.made[0][1]}, "
+                f"{made.made[1][0]}/{made.made[1][1]}); they keep running; restarts keep working "
+                "while the tag exists"
+            ) in result.text
+            # the seeded stopped notebook on the spawner's default
+            assert "jupyter-scipy:v1.10.0 goes: still used by 1 notebook in 1 namespace" in (
+                result.text
+            )
+        else:  # no usage ClusterRole: the plan still works and says what it could not see
+            assert "which notebooks use the 5 option(s) this plan removes was not seen" in (
+                result.text
+            )
+            assert "kfws rbac --role usage" in result.text
