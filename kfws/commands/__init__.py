@@ -19,6 +19,7 @@ from kfws.commands import (  # noqa: E402
     import_,
     init,
     plan,
+    prune,
     rbac,
     rollback,
     schema,
@@ -30,4 +31,4 @@ from kfws.commands import (  # noqa: E402
 
 COMMANDS: list[Command] = [validate, plan, apply, show, drift, init, schema, dockerfile]
 COMMANDS += [import_, rollback, unlock, check, rbac]
-COMMANDS += [usage]
+COMMANDS += [usage, prune]

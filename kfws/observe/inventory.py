@@ -42,6 +42,7 @@ def tag_facts(
     tags = list_all(client, repositories, parallelism)
     if not tags:
         return {}
+    client.prepare(parallelism)
     with ThreadPoolExecutor(max_workers=min(parallelism, len(tags))) as pool:
         facts = list(pool.map(lambda t: client.image_facts(*t), tags))
     return {t: f for t, f in zip(tags, facts, strict=True) if f is not None}

@@ -73,6 +73,10 @@ class RegistryClient:
     def close(self) -> None:
         self._transport.close()
 
+    def prepare(self, parallelism: int) -> None:
+        """Room in the connection pool for `parallelism` threads sharing this client."""
+        self._transport.ensure_pool(parallelism)
+
     def __enter__(self) -> RegistryClient:
         return self
 
