@@ -56,6 +56,14 @@ def offered_kinds(spec: Spec) -> dict[str, tuple[CheckKind, ...]]:
         for option in {*group.options, group.default}:
             if option in names:
                 kinds.setdefault(option, set()).add(GROUP_KINDS[group.key])
+    for kind in spec.workspace_kinds:  # Notebooks 2.0: a JupyterLab port takes NB_PREFIX
+        for image in kind.images:
+            if image.image in names:
+                ids = [p.id for p in image.ports] if image.ports else [kind.name]
+                jupyter = any("jupyter" in i for i in ids)
+                kinds.setdefault(image.image, set()).add(
+                    GROUP_KINDS["image" if jupyter else "imageGroupOne"]
+                )
     order = list(CheckKind)
     return {n: tuple(sorted(k, key=order.index)) for n, k in sorted(kinds.items())}
 

@@ -151,3 +151,25 @@ def test_a_bad_kind_name_is_refused(tmp_path: Path) -> None:
     )
     (problem,) = problems(tmp_path, body)
     assert "workspaceKinds" in problem and "Bad_Kind" in problem
+
+
+def test_managed_images_a_kind_offers_get_the_contract_check_of_their_port(
+    tmp_path: Path,
+) -> None:
+    from kfws.check import CheckKind, offered_kinds
+
+    path = tmp_path / "workspace.yaml"
+    path.write_text(
+        HEAD.replace(
+            "images:\n  - {name: jupyter-tf",
+            "images:\n  - {name: code, from: registry.example.com/base/py:3.11}\n"
+            "  - {name: jupyter-tf",
+        )
+        + "    images: [{id: tf, image: jupyter-tf}]\n"
+        + "  codeserver:\n    images: [{id: c, image: code, displayName: Code,"
+        + " ports: [{id: vscode, port: 8888}]}]\n"
+    )
+    assert offered_kinds(load_spec(path)) == {
+        "code": (CheckKind.WEB,),
+        "jupyter-tf": (CheckKind.JUPYTER,),
+    }
