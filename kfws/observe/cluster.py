@@ -16,6 +16,9 @@ from contextlib import contextmanager
 from typing import Any
 
 from kfws.errors import ClusterError
+from kfws.observe import kube_api
+from kfws.observe.kube_api import REQUEST_TIMEOUT as REQUEST_TIMEOUT  # the apply modules' too
+from kfws.observe.kube_api import field, str_map
 from kfws.observe.model import ClusterState
 from kfws.spec.model import ClusterSpec
 
@@ -24,7 +27,6 @@ RBAC_FILE = "deploy/rbac/kfws-role.yaml"
 READ_ONLY_RBAC_FILE = "deploy/rbac/kfws-readonly-role.yaml"
 READ_VERBS = ("get", "list", "watch")
 APP_SELECTORS = ("app=jupyter-web-app", "app.kubernetes.io/name=jupyter-web-app")
-REQUEST_TIMEOUT = 30.0  # seconds, per API request
 
 
 def load_api(context: str | None) -> Any:
@@ -172,34 +174,28 @@ def _short(e: Exception) -> str:
     return text if len(text) < 200 else text[:200] + "…"
 
 
-def _labels(obj: Any) -> dict[str, str]:
-    return dict(obj.metadata.labels or {})
-
-
-def find_deployment(apps: Any, spec: ClusterSpec) -> Any:
+def find_deployment(api: Any, spec: ClusterSpec) -> dict[str, Any]:
     ns = spec.namespace
     if spec.deployment:
         with api_errors("get", "deployments", ns, spec.deployment):
-            return apps.read_namespaced_deployment(
-                spec.deployment, ns, _request_timeout=REQUEST_TIMEOUT
-            )
+            return kube_api.get(api, kube_api.DEPLOYMENT, namespace=ns, name=spec.deployment)
     for selector in APP_SELECTORS:
         with api_errors("list", "deployments", ns):
-            found = apps.list_namespaced_deployment(
-                ns, label_selector=selector, _request_timeout=REQUEST_TIMEOUT
-            ).items
+            found = kube_api.list_items(
+                api, kube_api.DEPLOYMENTS, label_selector=selector, namespace=ns
+            )
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            names = ", ".join(sorted(d.metadata.name for d in found))
+            names = ", ".join(sorted(_name(d) for d in found))
             raise ClusterError(
                 f"several Deployments match {selector} in namespace {ns}: {names}",
                 where=f"namespace {ns}",
                 hint="choose one with `cluster.deployment: NAME` in workspace.yaml",
             )
     with api_errors("list", "deployments", ns):
-        others = apps.list_namespaced_deployment(ns, _request_timeout=REQUEST_TIMEOUT).items
-    listed = ", ".join(sorted(d.metadata.name for d in others)) or "none"
+        others = kube_api.list_items(api, kube_api.DEPLOYMENTS, namespace=ns)
+    listed = ", ".join(sorted(_name(d) for d in others)) or "none"
     raise ClusterError(
         f"no Jupyter web app Deployment in namespace {ns} (looked for labels "
         f"{' and '.join(APP_SELECTORS)}); Deployments there: {listed}",
@@ -208,22 +204,25 @@ def find_deployment(apps: Any, spec: ClusterSpec) -> Any:
     )
 
 
-def mounted_config_maps(deployment: Any) -> list[str]:
+def _name(obj: dict[str, Any]) -> str:
+    return str(field(obj, "metadata", "name") or "")
+
+
+def mounted_config_maps(deployment: dict[str, Any]) -> list[str]:
     """ConfigMaps the pod template mounts (volumes and projected sources), in volume order."""
     names: list[str] = []
-    for vol in deployment.spec.template.spec.volumes or []:
-        if vol.config_map is not None and vol.config_map.name:
-            names.append(str(vol.config_map.name))
-        if vol.projected is not None:
-            for src in vol.projected.sources or []:
-                if src.config_map is not None and src.config_map.name:
-                    names.append(str(src.config_map.name))
+    for vol in field(deployment, "spec", "template", "spec", "volumes") or []:
+        if field(vol, "configMap", "name"):
+            names.append(str(field(vol, "configMap", "name")))
+        for src in field(vol, "projected", "sources") or []:
+            if field(src, "configMap", "name"):
+                names.append(str(field(src, "configMap", "name")))
     return list(dict.fromkeys(names))
 
 
-def find_config_map(core: Any, spec: ClusterSpec, deployment: Any) -> Any:
+def find_config_map(api: Any, spec: ClusterSpec, deployment: dict[str, Any]) -> dict[str, Any]:
     ns = spec.namespace
-    dep = deployment.metadata.name
+    dep = _name(deployment)
     if spec.config_map:
         mounted = mounted_config_maps(deployment)
         if spec.config_map not in mounted:
@@ -243,13 +242,12 @@ def find_config_map(core: Any, spec: ClusterSpec, deployment: Any) -> Any:
                 ),
             )
         with api_errors("get", "configmaps", ns, spec.config_map):
-            cm = core.read_namespaced_config_map(
-                spec.config_map, ns, _request_timeout=REQUEST_TIMEOUT
-            )
-        if CONFIG_KEY not in (cm.data or {}):
+            cm = kube_api.get(api, kube_api.CONFIG_MAP, namespace=ns, name=spec.config_map)
+        data = str_map(cm.get("data"))
+        if CONFIG_KEY not in data:
             raise ClusterError(
                 f"ConfigMap {spec.config_map} has no key {CONFIG_KEY} "
-                f"(keys: {', '.join(sorted(cm.data or {})) or 'none'})",
+                f"(keys: {', '.join(sorted(data)) or 'none'})",
                 where=f"configmap/{ns}/{spec.config_map}",
                 hint="point `cluster.configMap` at the web app's spawner config",
             )
@@ -257,25 +255,25 @@ def find_config_map(core: Any, spec: ClusterSpec, deployment: Any) -> Any:
     from kubernetes.client.exceptions import ApiException
 
     candidates = mounted_config_maps(deployment)
-    with_key: list[Any] = []
-    without: list[Any] = []
+    with_key: list[dict[str, Any]] = []
+    without: list[dict[str, Any]] = []
     missing: list[str] = []
     with api_errors("get", "configmaps", ns):
         for name in candidates:
             try:
-                cm = core.read_namespaced_config_map(name, ns, _request_timeout=REQUEST_TIMEOUT)
+                cm = kube_api.get(api, kube_api.CONFIG_MAP, namespace=ns, name=name)
             except ApiException as e:
                 if e.status != 404:
                     raise api_error(e, "get", "configmaps", ns, name) from None
                 missing.append(name)
                 continue
-            (with_key if CONFIG_KEY in (cm.data or {}) else without).append(cm)
+            (with_key if CONFIG_KEY in str_map(cm.get("data")) else without).append(cm)
     if len(with_key) == 1:
         return with_key[0]
     found = _describe(
         [
-            ("with the key", [c.metadata.name for c in with_key]),
-            ("without it", [c.metadata.name for c in without]),
+            ("with the key", [_name(c) for c in with_key]),
+            ("without it", [_name(c) for c in without]),
             ("missing", missing),
         ]
     )
@@ -332,44 +330,45 @@ def detect_gitops(
     return None
 
 
-def _meta(kind: str, obj: Any) -> tuple[str, dict[str, str], dict[str, str], list[str]]:
-    meta = obj.metadata
-    managers = [str(f.manager) for f in meta.managed_fields or [] if f.manager]
+def _meta(kind: str, obj: dict[str, Any]) -> tuple[str, dict[str, str], dict[str, str], list[str]]:
+    meta = field(obj, "metadata")
+    managers = [str(m["manager"]) for m in _managed(obj) if m.get("manager")]
     return (
-        f"{kind}/{meta.name}",
-        dict(meta.labels or {}),
-        dict(meta.annotations or {}),
+        f"{kind}/{_name(obj)}",
+        str_map(field(meta, "labels")),
+        str_map(field(meta, "annotations")),
         managers,
     )
 
 
+def _managed(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = field(obj, "metadata", "managedFields")
+    return [m for m in entries if isinstance(m, dict)] if isinstance(entries, list) else []
+
+
 def observe_cluster(cluster_spec: ClusterSpec, *, context: str | None) -> ClusterState:
     """The live spawner config and the web app serving it. Raises ClusterError when they can't
-    be found unambiguously, or the API refuses."""
-    from kubernetes import client
-
+    be found unambiguously, or the API refuses. Reads the objects as JSON (kfws.observe.kube_api
+    says why not through the typed API classes)."""
     api = load_api(context or cluster_spec.context)
-    apps = client.AppsV1Api(api)
-    core = client.CoreV1Api(api)
-    dep = find_deployment(apps, cluster_spec)
-    cm = find_config_map(core, cluster_spec, dep)
-    text = (cm.data or {})[CONFIG_KEY]
-    selector = dict(dep.spec.selector.match_labels or {}) if dep.spec.selector else {}
+    dep = find_deployment(api, cluster_spec)
+    cm = find_config_map(api, cluster_spec, dep)
+    meta = field(cm, "metadata")
     return ClusterState(
         namespace=cluster_spec.namespace,
-        deployment=str(dep.metadata.name),
-        deployment_generation=int(dep.metadata.generation or 0),
-        deployment_labels=_labels(dep),
-        config_map=str(cm.metadata.name),
-        config_map_resource_version=str(cm.metadata.resource_version),
+        deployment=_name(dep),
+        deployment_generation=int(field(dep, "metadata", "generation") or 0),
+        deployment_labels=str_map(field(dep, "metadata", "labels")),
+        config_map=_name(cm),
+        config_map_resource_version=str(field(meta, "resourceVersion")),
         config_key=CONFIG_KEY,
-        config_text=str(text),
-        config_annotations=dict(cm.metadata.annotations or {}),
+        config_text=str_map(cm.get("data"))[CONFIG_KEY],
+        config_annotations=str_map(field(meta, "annotations")),
         gitops_owner=detect_gitops([_meta("ConfigMap", cm), _meta("Deployment", dep)]),
-        deployment_selector=selector,
+        deployment_selector=str_map(field(dep, "spec", "selector", "matchLabels")),
         config_managers=tuple(
-            (str(m.manager), str(m.operation), _rfc3339(m.time))
-            for m in cm.metadata.managed_fields or []
+            (str(m.get("manager")), str(m.get("operation")), _rfc3339(m.get("time")))
+            for m in _managed(cm)
         ),
     )
 

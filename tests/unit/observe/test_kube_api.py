@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from kfws.observe.kube_api import field, str_map
+
+
+def test_field_walks_objects_and_reads_missing_steps_as_none() -> None:
+    dep = {"spec": {"template": {"spec": {"volumes": [{"name": "c"}]}}}, "metadata": None}
+    assert field(dep, "spec", "template", "spec", "volumes") == [{"name": "c"}]
+    assert field(dep, "spec", "selector", "matchLabels") is None
+    assert field(dep, "metadata", "name") is None  # a null object
+    assert field({"spec": "text"}, "spec", "template") is None  # not an object
+    assert field(None, "metadata") is None
+
+
+def test_str_map_keeps_only_string_entries() -> None:
+    assert str_map({"a": "1", "b": 2, "c": None, "d": "x"}) == {"a": "1", "d": "x"}
+    assert str_map(None) == {}
+    assert str_map(["a"]) == {}
+
+
+# What the plan path of kfws imports: the CLI and every module `kfws plan` loads, then the
+# cluster observer run to its first request, which finds the port closed (no server: the whole
+# plan against the real API server is in tests/env/test_cluster_spawner.py).
+PLAN_PATH = textwrap.dedent(
+    """
+    import json, sys
+    from kfws.cli import build_parser
+    from kfws.errors import ClusterError
+    build_parser()
+    from kfws.commands.plan import make, run
+    from kfws.observe.observe import observe
+    from kfws.observe.cluster import observe_cluster
+    from kfws.plan.build import make_plan
+    from kfws.render import render
+    from kfws.spec.model import ClusterSpec
+    try:
+        observe_cluster(ClusterSpec(namespace="kubeflow"), context=None)
+    except ClusterError as e:
+        print(e.message, file=sys.stderr)
+    print(json.dumps(sorted(sys.modules)))
+    """
+)
+
+
+def closed_port() -> int:
+    with socket.socket() as s:  # bound, never listening: connections to it are refused
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -> None:
+    """Guards the speed of a cluster-only plan without timing it: the typed Kubernetes API
+    classes and their pydantic models (seconds to import), the Docker SDK, deepdiff and the
+    engine client stay out of the process."""
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "c", "cluster": {"server": f"https://127.0.0.1:{closed_port()}"}}
+                ],
+                "users": [{"name": "u", "user": {"token": "not-a-real-token"}}],
+                "contexts": [{"name": "x", "context": {"cluster": "c", "user": "u"}}],
+                "current-context": "x",
+            }
+        )
+    )
+    env = {"KUBECONFIG": str(kubeconfig), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-c", PLAN_PATH],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "cannot reach the Kubernetes API to list deployments" in proc.stderr
+    modules = set(json.loads(proc.stdout))
+    assert "kubernetes.client.api_client" in modules  # the official client did load the config
+    heavy = sorted(
+        m
+        for m in modules
+        if m.startswith(("kubernetes.client.api.", "kubernetes.client.models."))
+        or m.split(".")[0] in ("docker", "deepdiff")
+        or m.startswith("kfws.observe.engine")
+    )
+    assert heavy == []
