@@ -13,11 +13,11 @@ import pytest
 from kubernetes import client
 
 from kfws.errors import ApplyError, StalePlanError
-from kfws.targets.workspacekind.drift import kind_findings
+from kfws.targets.workspacekind.api import get_kind
+from kfws.targets.workspacekind.findings import kind_findings
 from kfws.targets.workspacekind.import_ import merge_kinds
 from kfws.targets.workspacekind.model import DeclaredImage, KindSpec, KindState, Port
-from kfws.targets.workspacekind.observe import get_kind
-from kfws.targets.workspacekind.plan import Action, KindPlan, plan_kind
+from kfws.targets.workspacekind.planner import Action, KindPlan, plan_kind
 from kfws.targets.workspacekind.state import kind_state
 from kfws.targets.workspacekind.write import apply_body, write_kind
 from tests.env import k8s_helpers as k8s

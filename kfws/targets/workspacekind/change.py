@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from kfws.targets.workspacekind.model import KindState
-from kfws.targets.workspacekind.plan import Action, KindPlan
+from kfws.targets.workspacekind.planner import Action, KindPlan
 
 TARGET_PREFIX = "workspacekind/"
 OBSERVATION_PREFIX = "workspacekind:"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kfws.targets.workspacekind.api import API_VERSION, server_side_apply
 from kfws.targets.workspacekind.model import ImageValue
-from kfws.targets.workspacekind.observe import API_VERSION, server_side_apply
 
 
 def apply_body(

@@ -11,7 +11,7 @@ import pytest
 from kfws.errors import KfwsError
 from kfws.targets.workspacekind.backup import backup_name, declaration, payload
 from kfws.targets.workspacekind.model import ImageValue, KindState, LiveValue, Port, Redirect
-from kfws.targets.workspacekind.plan import Action, plan_kind
+from kfws.targets.workspacekind.planner import Action, plan_kind
 
 LAB = (Port("jupyterlab", 8888, "Lab"),)
 KFWS = frozenset({"kfws"})

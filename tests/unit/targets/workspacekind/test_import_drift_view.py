@@ -13,7 +13,7 @@ import yaml
 from kfws.drift import DriftKind
 from kfws.spec.load import load_spec
 from kfws.targets.workspacekind.change import observation, parts
-from kfws.targets.workspacekind.drift import kind_findings, kind_plan
+from kfws.targets.workspacekind.findings import kind_findings, kind_plan
 from kfws.targets.workspacekind.import_ import merge_kinds
 from kfws.targets.workspacekind.model import (
     DeclaredImage,
@@ -21,9 +21,9 @@ from kfws.targets.workspacekind.model import (
     KindState,
     LiveValue,
 )
-from kfws.targets.workspacekind.plan import plan_kind
+from kfws.targets.workspacekind.planner import plan_kind
+from kfws.targets.workspacekind.show import offers, value_lines
 from kfws.targets.workspacekind.state import kind_state
-from kfws.targets.workspacekind.view import offers, value_lines
 
 SEED = Path(__file__).resolve().parents[4] / "hack" / "k8s" / "workspacekind"
 

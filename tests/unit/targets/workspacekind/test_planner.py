@@ -17,7 +17,7 @@ from kfws.targets.workspacekind.model import (
     Port,
     Redirect,
 )
-from kfws.targets.workspacekind.plan import Action, KindPlan, derived_id, plan_kind
+from kfws.targets.workspacekind.planner import Action, KindPlan, derived_id, plan_kind
 
 LAB = (Port("jupyterlab", 8888),)
 KFWS = frozenset({"kfws"})

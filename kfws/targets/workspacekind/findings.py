@@ -10,7 +10,7 @@ from typing import Any
 from kfws.drift import DriftKind, Finding
 from kfws.targets.workspacekind.change import target
 from kfws.targets.workspacekind.model import KindState
-from kfws.targets.workspacekind.plan import Action, KindPlan, ValueChange
+from kfws.targets.workspacekind.planner import Action, KindPlan, ValueChange
 
 
 def kind_plan(details: Mapping[str, Any]) -> KindPlan:
