@@ -19,6 +19,7 @@ Nothing here imports `kubernetes` at module level: importing this module costs n
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from kfws.errors import ClusterError
@@ -28,6 +29,8 @@ REQUEST_TIMEOUT = 30.0  # seconds, per API request
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"
 DEPLOYMENT = DEPLOYMENTS + "/{name}"
 CONFIG_MAP = "/api/v1/namespaces/{namespace}/configmaps/{name}"
+ALL_PODS = "/api/v1/pods"
+CUSTOM_OBJECTS = "/apis/{group}/{version}/{plural}"  # of all namespaces
 
 
 def request(
@@ -88,7 +91,30 @@ def list_items(
 ) -> list[dict[str, Any]]:
     """The `items` of a list GET (one page: kfws lists only a namespace's web app Deployments)."""
     query = [("labelSelector", label_selector)] if label_selector else None
-    items = request(api, "GET", path, params, query=query).get("items")
+    return _items(request(api, "GET", path, params, query=query))
+
+
+def list_pages(
+    api: Any, path: str, *, label_selector: str | None = None, limit: int = 500, **params: str
+) -> Iterator[dict[str, Any]]:
+    """Every item of a list, `limit` per request, following `metadata.continue` (a cluster-wide
+    list of pods can be thousands long)."""
+    token: str | None = None
+    while True:
+        query = [("limit", str(limit))]
+        if label_selector:
+            query.append(("labelSelector", label_selector))
+        if token:
+            query.append(("continue", token))
+        page = request(api, "GET", path, params, query=query)
+        yield from _items(page)
+        token = field(page, "metadata", "continue")
+        if not token or not isinstance(token, str):
+            return
+
+
+def _items(page: dict[str, Any]) -> list[dict[str, Any]]:
+    items = page.get("items")
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
 
 

@@ -10,11 +10,12 @@ could not be seen and which permission enables it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from typing import Any
 
 from kfws.errors import ClusterError
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, load_api
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_error, load_api
+from kfws.observe.kube_api import field, str_map
 from kfws.usage.model import NOTEBOOK_LABEL, STOPPED_ANNOTATION, Notebooks, NotebookUse
 from kfws.usage.refs import running_digest
 
@@ -26,16 +27,14 @@ GRANT = f"`kfws rbac --role usage | kubectl apply -f -` ({USAGE_ROLE_FILE} in th
 
 
 def observe_notebooks(context: str | None) -> Notebooks:
-    """Every notebook the identity may list, with the digests their pods run."""
-    from kubernetes import client
+    """Every notebook the identity may list, with the digests their pods run. Objects are read
+    as JSON (kfws.observe.kube_api says why not through the typed API classes)."""
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
     api = load_api(context)
-    custom = client.CustomObjectsApi(api)
-    core = client.CoreV1Api(api)
     try:
-        raw = _list_notebooks(custom)
+        raw = _list_notebooks(api)
     except ApiException as e:
         if e.status == 403:
             return Notebooks(
@@ -57,7 +56,7 @@ def observe_notebooks(context: str | None) -> Notebooks:
     unseen: list[str] = []
     digests: dict[tuple[str, str], str] = {}
     try:
-        digests = _pod_digests(core, [_name(nb) for nb in raw])
+        digests = _pod_digests(api, [_name(nb) for nb in raw])
     except ApiException as e:
         if e.status != 403:
             raise api_error(e, "list", "pods", "(all namespaces)") from None
@@ -83,58 +82,44 @@ def observe_notebooks(context: str | None) -> Notebooks:
     return Notebooks(tuple(uses), tuple(unseen))
 
 
-def _pages(list_page: Callable[..., Any]) -> Iterator[Any]:
-    token = None
-    while True:
-        page = list_page(limit=PAGE, _continue=token, _request_timeout=REQUEST_TIMEOUT)
-        yield page
-        if isinstance(page, dict):
-            token = (page.get("metadata") or {}).get("continue")
-        else:
-            token = page.metadata._continue if page.metadata is not None else None
-        if not token:
-            return
-
-
-def _list_notebooks(custom: Any) -> list[dict[str, Any]] | None:
+def _list_notebooks(api: Any) -> list[dict[str, Any]] | None:
     """The Notebook objects of all namespaces; None when the API serves no Notebook version."""
     from kubernetes.client.exceptions import ApiException
 
     for version in VERSIONS:
         try:
-            items: list[dict[str, Any]] = []
-            for page in _pages(
-                lambda v=version, **kw: custom.list_cluster_custom_object(
-                    GROUP, v, "notebooks", **kw
-                )
-            ):
-                items.extend(i for i in page.get("items") or [] if isinstance(i, dict))
-            return items
+            path, plural = kube_api.CUSTOM_OBJECTS, "notebooks"
+            pages = kube_api.list_pages(
+                api, path, limit=PAGE, group=GROUP, version=version, plural=plural
+            )
+            return list(pages)
         except ApiException as e:
             if e.status != 404:
                 raise
     return None
 
 
-def _pod_digests(core: Any, notebooks: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
+def _pod_digests(api: Any, notebooks: list[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """(namespace, notebook) -> the registry digest its pod's notebook container runs."""
     wanted = set(notebooks)
     out: dict[tuple[str, str], str] = {}
     if not wanted:
         return out
-    for page in _pages(
-        lambda **kw: core.list_pod_for_all_namespaces(label_selector=NOTEBOOK_LABEL, **kw)
-    ):
-        for pod in page.items:
-            key = (str(pod.metadata.namespace), str((pod.metadata.labels or {})[NOTEBOOK_LABEL]))
-            statuses = (pod.status.container_statuses or []) if pod.status else []
-            if key not in wanted or not statuses or pod.metadata.deletion_timestamp:
-                continue
-            # the notebook's own container (named after it; a sidecar may come first)
-            status = next((s for s in statuses if s.name == key[1]), statuses[0])
-            _, digest = running_digest(status.image_id)
-            if digest:
-                out[key] = digest
+    pods = kube_api.list_pages(api, kube_api.ALL_PODS, label_selector=NOTEBOOK_LABEL, limit=PAGE)
+    for pod in pods:
+        meta = field(pod, "metadata")
+        key = (
+            str(field(meta, "namespace")),
+            str_map(field(meta, "labels")).get(NOTEBOOK_LABEL, ""),
+        )
+        statuses = [s for s in field(pod, "status", "containerStatuses") or [] if s]
+        if key not in wanted or not statuses or field(meta, "deletionTimestamp"):
+            continue
+        # the notebook's own container (named after it; a sidecar may come first)
+        status = next((s for s in statuses if field(s, "name") == key[1]), statuses[0])
+        _, digest = running_digest(field(status, "imageID"))
+        if digest:
+            out[key] = digest
     return out
 
 

@@ -26,8 +26,8 @@ def test_str_map_keeps_only_string_entries() -> None:
 
 
 # What the plan path of kfws imports: the CLI and every module `kfws plan` loads, then the
-# cluster observer run to its first request, which finds the port closed (no server: the whole
-# plan against the real API server is in tests/env/test_cluster_spawner.py).
+# cluster observers run to their first request, which finds the port closed (no server: the
+# whole plan against the real API server is in the env tests).
 PLAN_PATH = textwrap.dedent(
     """
     import json, sys
@@ -37,13 +37,18 @@ PLAN_PATH = textwrap.dedent(
     from kfws.commands.plan import make, run
     from kfws.observe.observe import observe
     from kfws.observe.cluster import observe_cluster
+    from kfws.observe.notebooks import observe_notebooks
     from kfws.plan.build import make_plan
     from kfws.render import render
     from kfws.spec.model import ClusterSpec
-    try:
-        observe_cluster(ClusterSpec(namespace="kubeflow"), context=None)
-    except ClusterError as e:
-        print(e.message, file=sys.stderr)
+    for observer in (
+        lambda: observe_cluster(ClusterSpec(namespace="kubeflow"), context=None),
+        lambda: observe_notebooks(None),  # who uses what a plan removes
+    ):
+        try:
+            observer()
+        except ClusterError as e:
+            print(e.message, file=sys.stderr)
     print(json.dumps(sorted(sys.modules)))
     """
 )
@@ -86,6 +91,7 @@ def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -
     )
     assert proc.returncode == 0, proc.stderr
     assert "cannot reach the Kubernetes API to list deployments" in proc.stderr
+    assert "cannot reach the Kubernetes API to list notebooks" in proc.stderr
     modules = set(json.loads(proc.stdout))
     assert "kubernetes.client.api_client" in modules  # the official client did load the config
     heavy = sorted(
