@@ -6,11 +6,13 @@
 #
 #   seed.sh up KUBECTL KUBECONFIG ROOT LOG      create what is missing
 #   seed.sh reseed KUBECTL KUBECONFIG ROOT LOG  the kind back to the seed (deleted and created
-#                                               again, so no field manager of a test is left)
+#                                               again, so no field manager of a test is left),
+#                                               and kfws's backups of it gone
 set -euo pipefail
 MODE=$1 KUBECTL=$2 KUBECONFIG_ADMIN=$3 ROOT=$4 LOG=$5
 HERE="$ROOT/hack/k8s/workspacekind"
 KINDS=(jupyterlab)
+NS=kubeflow # where kfws keeps its backups (the workspaces' cluster.namespace)
 k() { "$KUBECTL" --kubeconfig "$KUBECONFIG_ADMIN" --request-timeout=30s "$@" >>"$LOG" 2>&1; }
 
 crd() {
@@ -38,6 +40,7 @@ kind_up() { # create the kind and its status if it is missing
 
 kind_reseed() {
   k delete workspacekind "$1" --ignore-not-found --wait=true
+  k -n "$NS" delete configmap "kfws-backup-workspacekind-$1" --ignore-not-found
   k create -f "$HERE/$1.yaml"
   status "$1"
 }
