@@ -11,9 +11,19 @@ MARKS = {"add": "+", "change": "~", "retire": "↪", "remove": "-"}
 WORDS = {"add": "add", "change": "change", "retire": "hide + redirect", "remove": "remove"}
 
 
-def _short(value: Any) -> str:
+def _short(field: str, value: Any) -> str:
+    if field == "redirect":
+        if not isinstance(value, Mapping):
+            return "none"
+        message = value.get("message")
+        said = (
+            f" ({message.get('level')}: {message.get('text')})"
+            if isinstance(message, Mapping)
+            else ""
+        )
+        return f"to {value.get('to')}{said}"
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def value_lines(details: Mapping[str, Any]) -> list[str]:
@@ -27,10 +37,12 @@ def value_lines(details: Mapping[str, Any]) -> list[str]:
             f"[{used}] - {v.get('reason')}"
         )
         for f, before, after in v.get("fields") or []:
+            if action == "add" and f == "hidden" and after is False:
+                continue  # the default: nothing to read
             if action == "add":
-                lines.append(f"    {f}: {_short(after)}")
+                lines.append(f"    {f}: {_short(f, after)}")
             else:
-                lines.append(f"    {f}: {_short(before)} -> {_short(after)}")
+                lines.append(f"    {f}: {_short(f, before)} -> {_short(f, after)}")
     before, after = details.get("defaultBefore"), details.get("defaultAfter")
     if after is not None and after != before:
         lines.append(f"default: {before} -> {after}")

@@ -111,7 +111,6 @@ def test_the_change_and_its_view() -> None:
     assert value_lines(got["details"]) == [
         "+ tf: add [unused] - declared in the file",
         "    displayName: tf",
-        "    hidden: false",
         "    image: r/tf:kfws1-ab",
         "    pullPolicy: IfNotPresent",
         '    ports: [{"id": "jupyterlab", "port": 8888}]',
@@ -119,3 +118,31 @@ def test_the_change_and_its_view() -> None:
     assert offers(got["before"], got["after"]) == [("r/tf:kfws1-ab", None)]
     key, value = observation(kind)
     assert key == "workspacekind:jupyterlab" and value.startswith("rv=9 sha256:")
+
+
+def test_a_retired_value_reads_as_where_it_goes_and_the_default_move() -> None:
+    details = {
+        "values": [
+            {
+                "id": "tf",
+                "action": "retire",
+                "usage": 2,
+                "reason": "in use by 2 workspace(s): hidden and redirected to tf-1",
+                "fields": [
+                    ["hidden", False, True],
+                    ["redirect", None, {"to": "tf-1", "message": {"level": "Info", "text": "m"}}],
+                ],
+            },
+            {"id": "x", "action": "remove", "usage": 0, "reason": "unused", "fields": []},
+        ],
+        "defaultBefore": "tf",
+        "defaultAfter": "tf-1",
+    }
+    assert value_lines(details) == [
+        "↪ tf: hide + redirect [in use by 2] - in use by 2 workspace(s): hidden and redirected "
+        "to tf-1",
+        "    hidden: false -> true",
+        "    redirect: none -> to tf-1 (Info: m)",
+        "- x: remove [unused] - unused",
+        "default: tf -> tf-1",
+    ]
