@@ -47,6 +47,7 @@ bench: venv env-up
 	source $(ENV_SH) && $(PY) bench/registry_resolve.py
 	source $(ENV_SH) && $(PY) bench/plan_images.py
 	source $(ENV_SH) && $(PY) bench/check_speed.py
+	source $(ENV_SH) && $(PY) bench/prune_tags.py
 	source $(ENV_SH) && $(PY) bench/cluster_plan.py
 
 ## make mutation: mutation score per pure module (slow; not part of make test). MODULES="kfws/drift.py" for a subset

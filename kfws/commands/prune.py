@@ -72,10 +72,8 @@ def run(args: argparse.Namespace) -> int:
             client.delete_manifest(deletion.repository, deletion.digest)
             done += 1
     except KfwsError as e:
-        if done:
-            e.message += f" ({done} of {len(plan.deletions)} manifests were deleted before this)"
-        else:
-            e.message += " (nothing was deleted)"
+        total = len(plan.deletions)
+        e.message += f"; {done} of the {total} manifests to delete were deleted before this"
         raise
     output.out(render_prune(plan, args.format, deleted=True), end="", raw=True)
     return 0

@@ -11,15 +11,21 @@ MAX_NOTE = 900  # characters: a plan's warnings are bounded (schemas/plan.schema
 
 
 def removed_options(plan: Plan) -> list[str]:
-    """Every image an update of the plan stops offering (removed or replaced), in plan order.
+    """Every image an update of the plan stops offering (removed, or replaced by a new reference
+    of its repository), in plan order.
     Reads the structured diff a target's change carries; anything else there is ignored."""
     out: dict[str, None] = {}
     for change in plan.changes:
         diff = change.details.get("diff") if isinstance(change.details, dict) else None
         groups = diff.get("groups") if isinstance(diff, dict) else None
         for group in (groups or {}).values() if isinstance(groups, dict) else ():
-            removed = group.get("removed") if isinstance(group, dict) else None
-            for option in removed if isinstance(removed, list) else ():
+            if not isinstance(group, dict):
+                continue
+            removed = group.get("removed")
+            replaced = group.get("replaced")
+            goes = [*(removed if isinstance(removed, list) else ())]
+            goes += [r.get("before") for r in replaced or () if isinstance(r, dict)]
+            for option in goes:
                 if isinstance(option, str):
                     out[option] = None
     return list(out)

@@ -178,8 +178,7 @@ def busy_error(reg: Endpoint, what: str, r: requests.Response, attempts: int) ->
 
 def deletes_disabled(host: str, what: str) -> RegistryError:
     return RegistryError(
-        f"registry {host} refuses to delete manifests (405 Method Not Allowed) for {what}; "
-        "nothing more was deleted there",
+        f"registry {host} refuses to delete manifests (405 Method Not Allowed) for {what}",
         where=f"registry {host}",
         hint="the distribution registry allows deletes only when its configuration says so: "
         "`storage: delete: enabled: true` in its config.yml, or the environment variable "

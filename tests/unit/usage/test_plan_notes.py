@@ -21,12 +21,14 @@ def plan(*details: dict[str, object]) -> Plan:
 def test_removed_options_are_read_from_every_group_of_the_structured_diff() -> None:
     p = plan(
         {"diff": {"groups": {"image": {"removed": [OLD, GONE], "added": ["x:1"]}}}},
+        {"diff": {"groups": {"image": {"replaced": [{"before": "nb:v1", "after": "nb:v2"}]}}}},
+        {"diff": {"groups": {"image": {"replaced": "nonsense", "removed": None}}}},
         {"diff": {"groups": {"imageGroupOne": {"removed": [OLD, "vs:1"]}}}},
         {"diff": "not a diff"},  # a saved plan is anyone's text: ignored, never a traceback
         {"diff": {"groups": {"image": {"removed": "x"}}}},
         {},
     )
-    assert removed_options(p) == [OLD, GONE, "vs:1"]
+    assert removed_options(p) == [OLD, GONE, "nb:v1", "vs:1"]
 
 
 def test_each_removed_option_in_use_gets_its_notebooks_counted() -> None:
