@@ -67,8 +67,7 @@ def observe_notebooks(context: str | None) -> Notebooks:
     uses = []
     for nb in raw:
         ns, name = _name(nb)
-        meta = nb.get("metadata") or {}
-        notes = meta.get("annotations") or {}
+        notes = _dict(nb, "metadata", "annotations")
         uses.append(
             NotebookUse(
                 namespace=ns,
@@ -123,14 +122,21 @@ def _pod_digests(api: Any, notebooks: list[tuple[str, str]]) -> dict[tuple[str, 
     return out
 
 
+def _dict(value: Any, *keys: str) -> dict[str, Any]:
+    """value[k1][k2]…, where every level must be a mapping (a hostile or odd object reads as
+    empty, never a traceback)."""
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
 def _name(nb: dict[str, Any]) -> tuple[str, str]:
-    meta = nb.get("metadata") or {}
+    meta = _dict(nb, "metadata")
     return str(meta.get("namespace", "")), str(meta.get("name", ""))
 
 
 def _image(nb: dict[str, Any]) -> str:
-    spec = ((nb.get("spec") or {}).get("template") or {}).get("spec") or {}
-    containers = spec.get("containers") if isinstance(spec, dict) else None
+    containers = _dict(nb, "spec", "template", "spec").get("containers")
     if not isinstance(containers, list) or not containers or not isinstance(containers[0], dict):
         return ""
     image = containers[0].get("image")
