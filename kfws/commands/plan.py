@@ -59,16 +59,21 @@ def make(args: argparse.Namespace) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kfws.observe.usage import with_usage_notes
-    from kfws.plan.planfile import write_plan
     from kfws.render import render
+    from kfws.usage.plan_notes import removed_options
 
     spec, _, plan = make(args)
-    # who still uses what the plan stops offering (advice for the reviewer; never fails)
-    plan = with_usage_notes(
-        spec, plan, context=args.context, parallelism=args.parallelism, offline=args.offline
-    )
+    # who still uses what the plan stops offering (advice for the reviewer; never fails). The
+    # usage observer (notebooks, registry inventory) is imported only for a plan that removes
+    if removed_options(plan):
+        from kfws.observe.usage import with_usage_notes
+
+        plan = with_usage_notes(
+            spec, plan, context=args.context, parallelism=args.parallelism, offline=args.offline
+        )
     if args.out:
+        from kfws.plan.planfile import write_plan  # and the plan schema: only to save one
+
         write_plan(plan, Path(args.out))
     output.out(render(plan, args.format, colour=output.use_colour(sys.stdout)), end="", raw=True)
     if args.out:

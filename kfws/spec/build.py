@@ -27,6 +27,7 @@ from kfws.spec.model import (
 
 if TYPE_CHECKING:
     from kfws.spec.load import Located, Path_, _Problems
+    from kfws.targets.workspacekind.model import KindSpec
 
 
 def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -> Spec:
@@ -103,9 +104,11 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
                 location=located.where(gp).rsplit(":", 1)[0],
             )
         )
-    from kfws.targets.workspacekind.spec import parse_workspace_kinds
+    kinds: tuple[KindSpec, ...] = ()
+    if doc.get("workspaceKinds"):  # the WorkspaceKind target is imported only when declared
+        from kfws.targets.workspacekind.spec import parse_workspace_kinds
 
-    kinds = parse_workspace_kinds(doc.get("workspaceKinds"), names, located, check)
+        kinds = parse_workspace_kinds(doc.get("workspaceKinds"), names, located, check)
     uses_managed = any(o in names for g in groups for o in g.options)
     uses_managed |= any(i.image in names for k in kinds for i in k.images)
     if (

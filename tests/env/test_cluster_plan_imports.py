@@ -1,0 +1,83 @@
+"""A cluster-only `kfws plan` against the local API server loads only what it needs: the official
+client's kubeconfig loader and HTTP layer, never the typed API classes and their pydantic models
+(seconds of import), the Docker SDK, deepdiff, the WorkspaceKind target or the plan schema. The
+guard of bench/cluster_plan.py's gain, without timing anything."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import need_env
+from tests.env import k8s_helpers as k8s
+from tests.env.kfws_cli import write_workspace
+
+# kfws's own entry point, then the modules the process holds, written where the test reads them
+RUN_KFWS = """
+import json, os, sys
+from kfws.cli import main
+code = main(sys.argv[1:])
+with open(os.environ["MODULES_OUT"], "w") as f:
+    json.dump(sorted(sys.modules), f)
+sys.exit(code)
+"""
+
+
+def plan_modules(folder: Path, mode: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    image = need_env("KFWS_TEST_BASE_IMAGE")
+    registry = need_env("KFWS_TEST_REGISTRY")
+    write_workspace(
+        folder,
+        {
+            "apiVersion": "kfws/v1alpha1",
+            "kind": "Workspace",
+            "registry": {"default": f"{registry}/t", "registries": {registry: {"insecure": True}}},
+            "cluster": {"namespace": k8s.namespace()},
+            "spawner": {"image": {"mode": mode, "options": [image]}},
+        },
+    )
+    out = folder / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_KFWS, "plan", "--offline", "--detailed-exitcode"],
+        cwd=folder,
+        env={**os.environ, "NO_COLOR": "1", "MODULES_OUT": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr  # a plan with changes: the cluster was read
+    return proc, set(json.loads(out.read_text()))
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(
+        m
+        for m in modules
+        if m.startswith(("kubernetes.client.api.", "kubernetes.client.models."))
+        or m.split(".")[0] in ("docker", "deepdiff")
+        or m.startswith(("kfws.targets.workspacekind", "kfws.plan.planfile"))
+    )
+
+
+def test_a_plan_adding_an_option_reads_the_cluster_without_the_typed_api(
+    tmp_path: Path, pristine: None
+) -> None:
+    proc, modules = plan_modules(tmp_path, "merge")
+    assert f"+      - {need_env('KFWS_TEST_BASE_IMAGE')}" in proc.stdout
+    assert "kubernetes.client.rest" in modules  # the official client did the HTTP
+    assert heavy(modules) == []
+    # nothing removed: nobody to look up, so the usage observer is not even imported
+    assert not {"kfws.observe.usage", "kfws.observe.notebooks"} & modules
+
+
+def test_a_plan_removing_options_asks_who_uses_them_without_the_typed_api(
+    tmp_path: Path, pristine: None
+) -> None:
+    proc, modules = plan_modules(tmp_path, "exact")
+    assert "- ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:v1.10.0" in proc.stdout
+    assert "kfws.observe.notebooks" in modules  # the notebooks and their pods were listed
+    assert heavy(modules) == []
