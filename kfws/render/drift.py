@@ -11,15 +11,13 @@ from kfws.sanitize import json_text, md_code, md_text, one_line
 
 
 def render_drift(report: DriftReport, fmt: str) -> str:
-    match fmt:
-        case "json":
-            return _json(report)
-        case "markdown":
-            return _markdown(report)
-        case "junit":
-            return _junit(report)
-        case _:
-            return _text(report)
+    if fmt == "json":
+        return _json(report)
+    if fmt == "markdown":
+        return _markdown(report)
+    if fmt == "junit":
+        return _junit(report)
+    return _text(report)
 
 
 def _summary(report: DriftReport) -> str:

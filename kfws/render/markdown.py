@@ -81,25 +81,24 @@ def _spawner_list(change: Change) -> list[str]:
 
 
 def _details(change: Change) -> list[str]:
-    match change.kind:
-        case ChangeKind.UPDATE_SPAWNER:
-            diff = spawner_diff(change)
-            shown = diff[:MAX_DIFF_LINES]
-            body = md_fence(shown, "diff")
-            if len(diff) > len(shown):
-                body.append(
-                    f"_{len(diff) - len(shown)} more diff lines not shown; "
-                    "run `kfws show` on the saved plan for all of them._"
-                )
-        case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
-            body = [f"inputs {md_code(str(change.details.get('input_digest', '')))}"]
-            why = why_lines(change)
-            if why:
-                body += ["", "Why:", *(f"- {md_text(w)}" for w in why)]
-        case ChangeKind.RESTART_WEBAPP:
-            body = [f"mode {md_code(str(change.details.get('mode', 'rollout')))}"]
-        case ChangeKind.CHECK_IMAGE:
-            body = [f"contract {md_code(', '.join(change.details.get('kinds', [])))}"]
+    if change.kind is ChangeKind.UPDATE_SPAWNER:
+        diff = spawner_diff(change)
+        shown = diff[:MAX_DIFF_LINES]
+        body = md_fence(shown, "diff")
+        if len(diff) > len(shown):
+            body.append(
+                f"_{len(diff) - len(shown)} more diff lines not shown; "
+                "run `kfws show` on the saved plan for all of them._"
+            )
+    elif change.kind.is_image:
+        body = [f"inputs {md_code(str(change.details.get('input_digest', '')))}"]
+        why = why_lines(change)
+        if why:
+            body += ["", "Why:", *(f"- {md_text(w)}" for w in why)]
+    elif change.kind is ChangeKind.RESTART_WEBAPP:
+        body = [f"mode {md_code(str(change.details.get('mode', 'rollout')))}"]
+    else:  # ChangeKind.CHECK_IMAGE
+        body = [f"contract {md_code(', '.join(change.details.get('kinds', [])))}"]
     listed = _spawner_list(change) if change.kind is ChangeKind.UPDATE_SPAWNER else []
     return [
         *listed,

@@ -122,18 +122,17 @@ def spawner_list(
         lines: list[str] = []
         for verb, first, second, note in its:
             tail = f" ({text(note)})" if note else ""
-            match verb:
-                case "replace":
-                    lines.append(f"replace {code(first)} -> {code(second or '')}{tail}")
-                case "add":
-                    lines.append(f"add {code(first)}")
-                case "remove":
-                    lines.append(f"remove {code(first)}{tail}")
-                case "reorder":
-                    lines.append("reorder the options")
-                case "default":
-                    lines.append(f"default {code(first)} -> {code(second or '')}")
-                case _:
-                    lines.append(f"{code(first)} -> {code(second or '')}{tail}")
+            if verb == "replace":
+                lines.append(f"replace {code(first)} -> {code(second or '')}{tail}")
+            elif verb == "add":
+                lines.append(f"add {code(first)}")
+            elif verb == "remove":
+                lines.append(f"remove {code(first)}{tail}")
+            elif verb == "reorder":
+                lines.append("reorder the options")
+            elif verb == "default":
+                lines.append(f"default {code(first)} -> {code(second or '')}")
+            else:
+                lines.append(f"{code(first)} -> {code(second or '')}{tail}")
         out.append((name, lines, not (its and its[0][0] == "set")))
     return out

@@ -70,27 +70,26 @@ def _change_lines(change: Change, colour: bool) -> list[str]:
     head = f"  {paint(symbol, hue, enabled=colour)} {change.kind.value:<15} {target}"
     reason = spawner_brief(change) if change.kind is ChangeKind.UPDATE_SPAWNER else change.reason
     lines = [head, f"      {paint(one_line(reason), 'dim', enabled=colour)}"]
-    match change.kind:
-        case ChangeKind.BUILD_IMAGE | ChangeKind.REBUILD_IMAGE | ChangeKind.PUSH_IMAGE:
-            lines.append(f"      inputs {one_line(str(change.details.get('input_digest', '')))}")
-            size = change_size(change)
-            if size is not None:
-                lines.append(f"      size   {one_line(size)}")
-            lines.extend(f"      why    {one_line(w)}" for w in why_lines(change))
-        case ChangeKind.UPDATE_SPAWNER:
-            for name, items, is_group in spawner_list(change, one_line, one_line):
-                if is_group:
-                    lines.append(f"      {name}:")
-                    lines.extend(f"        {i}" for i in items)
-                else:
-                    lines.extend(f"      {name}: {i}" for i in items)
-            for ref, entry in offered_sizes(change):
-                lines.append(f"      size of {one_line(ref)}: {one_line(size_words(entry))}")
-            for d in spawner_diff(change):
-                hue_d = "green" if d.startswith("+") else "red" if d.startswith("-") else "dim"
-                lines.append("      " + paint(one_line(d), hue_d, enabled=colour))
-        case ChangeKind.RESTART_WEBAPP:
-            lines.append(f"      mode {one_line(str(change.details.get('mode', 'rollout')))}")
-        case ChangeKind.CHECK_IMAGE:
-            lines.append(f"      contract {one_line(', '.join(change.details.get('kinds', [])))}")
+    if change.kind.is_image:
+        lines.append(f"      inputs {one_line(str(change.details.get('input_digest', '')))}")
+        size = change_size(change)
+        if size is not None:
+            lines.append(f"      size   {one_line(size)}")
+        lines.extend(f"      why    {one_line(w)}" for w in why_lines(change))
+    elif change.kind is ChangeKind.UPDATE_SPAWNER:
+        for name, items, is_group in spawner_list(change, one_line, one_line):
+            if is_group:
+                lines.append(f"      {name}:")
+                lines.extend(f"        {i}" for i in items)
+            else:
+                lines.extend(f"      {name}: {i}" for i in items)
+        for ref, entry in offered_sizes(change):
+            lines.append(f"      size of {one_line(ref)}: {one_line(size_words(entry))}")
+        for d in spawner_diff(change):
+            hue_d = "green" if d.startswith("+") else "red" if d.startswith("-") else "dim"
+            lines.append("      " + paint(one_line(d), hue_d, enabled=colour))
+    elif change.kind is ChangeKind.RESTART_WEBAPP:
+        lines.append(f"      mode {one_line(str(change.details.get('mode', 'rollout')))}")
+    elif change.kind is ChangeKind.CHECK_IMAGE:
+        lines.append(f"      contract {one_line(', '.join(change.details.get('kinds', [])))}")
     return lines
