@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -105,6 +106,8 @@ def run_one(src: Path) -> dict[str, list[str]]:
 def main() -> int:
     global ROOT
     ROOT = Path(tempfile.mkdtemp(prefix="kfws-mutation-")) / "tree"
+    # killed (Ctrl-C or kill PID): still run the finally below, so no scratch tree is left behind
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules = os.environ.get("MODULES", "").split() or DEFAULT_MODULES.split()
     skip = shutil.ignore_patterns(
         ".venv", ".git", ".kfws-env", ".hypothesis", "*_cache", ".mutmut*"

@@ -122,6 +122,7 @@ def _run(argv: list[str]) -> tuple[int, str]:
     return code, out.getvalue() + err.getvalue()
 
 
+@pytest.mark.fuzz  # ~15 s of CPU: make test runs it, make test-unit and make mutation do not
 @pytest.mark.usefixtures("restore_logging")
 def test_mutated_plans_never_crash_show_or_apply(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
