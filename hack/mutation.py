@@ -152,6 +152,12 @@ def report(modules: list[str]) -> int:
 def pytest_as_mutmut_expects(args: list[str]) -> int:
     import pytest
 
+    # mutmut 2 reads the runner's output as UTF-8 text in its worker process, which dies on a
+    # test printing invalid UTF-8 (the hostile-input tests do), and the run then hangs for good.
+    # Only the exit code counts, so no output at all.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
     return 0 if pytest.main(args) == 0 else 1
 
 

@@ -191,3 +191,38 @@ def test_out_never_replaces_a_device_or_a_link(tmp_path: Path) -> None:
             write_plan(PLAN, path)
         assert "regular file" in e.value.message
     assert link.is_symlink() and Path("/dev/null").is_char_device()
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # at the limits: refused for what the JSON says, not for its shape
+        ("[" * 32 + "]" * 32, "not a valid kfws plan: at the top level"),
+        ('{"formatVersion": 1234567890123456789}', "plan format version 1234567890123456789"),
+        ('{"formatVersion": -1234567890123456789}', "plan format version -1234567890123456789"),
+        # brackets inside strings and closed ones do not count as nesting
+        ('["' + "[{" * 40 + '"]', "not a valid kfws plan: at the top level"),
+        ("[" + ",".join(["[]"] * 40) + "]", "not a valid kfws plan: at the top level"),
+        # one past them
+        ("[" * 33 + "]" * 33, "not a kfws plan: JSON nested deeper than 32 levels"),
+        ('{"formatVersion": 12345678901234567890}', "not a kfws plan: a number of 20 digits"),
+        ('{"formatVersion": -inf}', "not JSON: Expecting value at line 1 column 19"),
+        ('{"formatVersion": -1e999}', "not a kfws plan: a number out of range (-1e999…)"),
+        ('{"formatVersion": Infinity}', "not a kfws plan: Infinity (not JSON)"),
+    ],
+)
+def test_the_nesting_and_number_limits_are_exact(
+    tmp_path: Path, content: str, message: str
+) -> None:
+    assert refused(saved(tmp_path, text=content)).startswith(message)
+
+
+def test_a_plan_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
+    assert MAX_PLAN_BYTES == 16 << 20
+    path = tmp_path / "plan.json"
+    with path.open("wb") as f:
+        f.truncate(MAX_PLAN_BYTES)  # sparse NUL bytes: read, then refused as not JSON
+    assert refused(path).startswith("not JSON")
+    with path.open("wb") as f:
+        f.truncate(MAX_PLAN_BYTES + 1)
+    assert refused(path) == "cannot read the plan: it is 16,777,217 bytes; the limit is 16,777,216"
