@@ -4,6 +4,7 @@ import re
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.markdown import MAX_DIFF_LINES, render_markdown
+from tests.unit.render.test_text import EVERY_KIND
 
 
 def plan_with(*changes: Change) -> Plan:
@@ -60,3 +61,125 @@ def test_outside_text_cannot_break_out_of_its_place() -> None:
     assert "[x](" not in md  # the link is escaped: \\[x\\](
     table_row = next(line for line in md.splitlines() if line.startswith("| update-spawner"))
     assert table_row.count(" | ") == 3  # still four cells
+
+
+def test_every_kind_in_full() -> None:
+    md = render_markdown(EVERY_KIND, stale=["the saved plan is stale"])
+    assert md == "\n".join(
+        [
+            "### kfws plan",
+            "",
+            "> [!WARNING]",
+            "> This saved plan **does not match a fresh plan**: applying it will be refused.",
+            "> - the saved plan is stale",
+            "",
+            "**Plan: 1 to build, 1 to rebuild, 1 to push, 1 to check, 1 to change, 1 to restart.**",
+            "",
+            "- :warning: careful",
+            "",
+            "| action | target | size | reason |",
+            "|---|---|---|---|",
+            "| build | `r/a:t` | 2.00 MB | the tag is not in the registry |",
+            "| rebuild | `r/b:t` |  | inputs changed |",
+            "| push | `r/c:t` |  | engine has it |",
+            "| check | `r/a:t` |  | contract |",
+            "| update-spawner | `configmap/kf/cm` |  | image: 1 replaced, 1 added, 1 removed,"
+            " reordered, default changed; hideTag: false -> true |",
+            "| restart-webapp | `deployment/kf/jwa` |  | reload |",
+            "",
+            "| offered image | size |",
+            "|---|---|",
+            "| `r/a:t` | 1.00 kB |",
+            "",
+            "<details><summary>build <code>r/a:t</code></summary>",
+            "",
+            "inputs `sha256:1`",
+            "",
+            "Why:",
+            "- the Dockerfile changed",
+            "",
+            "</details>",
+            "",
+            "<details><summary>rebuild <code>r/b:t</code></summary>",
+            "",
+            "inputs `2`",
+            "",
+            "</details>",
+            "",
+            "<details><summary>push <code>r/c:t</code></summary>",
+            "",
+            "inputs `  `",
+            "",
+            "</details>",
+            "",
+            "<details><summary>check <code>r/a:t</code></summary>",
+            "",
+            "contract `lab, ssh`",
+            "",
+            "</details>",
+            "",
+            "**Spawner** `configmap/kf/cm`:",
+            "",
+            "- **image**",
+            "  - replace `o:1` -> `o:2`",
+            "  - add `n:1`",
+            "  - remove `x:1` (gone)",
+            "  - reorder the options",
+            "  - default `o:1` -> `o:2`",
+            "- **hideTag**: `false` -> `true` (written as true)",
+            "",
+            "<details><summary>update-spawner <code>configmap/kf/cm</code></summary>",
+            "",
+            "```diff",
+            "--- a/spawner_ui_config.yaml",
+            "+++ b/spawner_ui_config.yaml",
+            "@@ -1 +1 @@",
+            "-a: 1",
+            "+a: 2",
+            "```",
+            "",
+            "</details>",
+            "",
+            "<details><summary>restart-webapp <code>deployment/kf/jwa</code></summary>",
+            "",
+            "mode `rollout`",
+            "",
+            "</details>",
+            "",
+            "<sub>workspace `workspace.yaml` sha256:aaaaaaaaaaaa…</sub>",
+            "",
+        ]
+    )
+
+
+def test_without_warnings_changes_or_offered_sizes_no_empty_sections() -> None:
+    plan = Plan("ws.yaml", "sha256:" + "b" * 64, (), ())
+    assert render_markdown(plan) == (
+        "### kfws plan\n"
+        "\n"
+        "**No changes. The registry and the cluster match the workspace.**\n"
+        "\n"
+        "<sub>workspace `ws.yaml` sha256:bbbbbbbbbbbb…</sub>\n"
+    )
+
+
+def test_the_diff_cap_is_200_lines_and_the_note_counts_the_rest() -> None:
+    # n lines replaced: a diff of 3 header lines + n removed + n added
+    md = render_markdown(plan_with(spawner(500)))
+    assert MAX_DIFF_LINES == 200
+    assert (
+        "\n-line 196\n```\n_803 more diff lines not shown; run `kfws show` on the saved plan"
+        " for all of them._\n\n</details>\n" in md
+    )
+    assert "\n_1 more diff lines not shown;" in render_markdown(plan_with(spawner(99)))
+    assert "more diff lines" not in render_markdown(plan_with(spawner(98)))  # 199 lines
+
+
+def test_a_restart_in_another_mode_and_a_check_without_kinds() -> None:
+    md = render_markdown(
+        plan_with(
+            Change(ChangeKind.RESTART_WEBAPP, "d", "r", None, None, {"mode": "none"}),
+            Change(ChangeKind.CHECK_IMAGE, "i", "c", None, None, {}),
+        )
+    )
+    assert "\nmode `none`\n" in md and "\ncontract `  `\n" in md
