@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kfws.render.sizes import delta, human, size_words
+from kfws.plan.model import Change, ChangeKind
+from kfws.render.sizes import change_size, delta, human, offered_sizes, size_words, why_lines
 
 
 @pytest.mark.parametrize(
@@ -61,3 +62,65 @@ def entry(bytes_: object, source: str, replaces: str | None = None, old: object 
 )
 def test_size_words(value: object, words: str) -> None:
     assert size_words(value) == words
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (999, "999 B"),
+        (1_000, "1.00 kB"),
+        (9_994, "9.99 kB"),
+        (10_000, "10.0 kB"),
+        (99_940, "99.9 kB"),
+        (100_000, "100 kB"),
+        (999_400, "999 kB"),
+        (10**12, "1.00 TB"),
+        (-1_500, "-1.50 kB"),
+    ],
+)
+def test_human_units_at_each_boundary(n: int, words: str) -> None:
+    assert human(n) == words
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        (entry(0, "registry"), "0 B"),
+        (entry(5, "registry", None, 7), "5 B, -2 B"),  # a known old size alone still deltas
+        (entry(5, "pending"), "size known after build"),
+        (entry(None, "registry"), "size unknown"),
+        (entry(None, "engine"), "size unknown"),
+        (entry(5, "nonsense"), "size unknown"),
+        (
+            entry(5, "engine", "r/x:1", 7),
+            "5 B uncompressed (local build; compressed size known after push)"
+            " (replaces r/x:1, 7 B)",
+        ),
+        (entry(5, "registry", "r/x:1", -7), "5 B (replaces r/x:1, size unknown)"),
+        (entry(5, "registry", 3, 7), "5 B, -2 B"),  # a replaces that is no reference: unsaid
+        ({}, "size unknown"),
+    ],
+)
+def test_size_words_for_every_source_and_nonsense(value: object, words: str) -> None:
+    assert size_words(value) == words
+
+
+def _change(kind: ChangeKind, **details: object) -> Change:
+    return Change(kind, "t", "r", None, None, details)
+
+
+def test_only_image_changes_have_a_size_and_why_and_only_the_spawner_offers_sizes() -> None:
+    size = {"bytes": 5, "source": "registry"}
+    rows = [{"image": "r/a:1", **size}, "junk", {"bytes": 1}]
+    assert change_size(_change(ChangeKind.PUSH_IMAGE, size=size)) == "5 B"
+    assert change_size(_change(ChangeKind.PUSH_IMAGE)) is None
+    assert change_size(_change(ChangeKind.CHECK_IMAGE, size=size)) is None
+    assert why_lines(_change(ChangeKind.REBUILD_IMAGE, why=["a", 3])) == ["a", "3"]
+    assert why_lines(_change(ChangeKind.REBUILD_IMAGE, why="a")) == []
+    assert why_lines(_change(ChangeKind.CHECK_IMAGE, why=["a"])) == []
+    assert offered_sizes(_change(ChangeKind.UPDATE_SPAWNER, sizes=rows)) == [
+        ("r/a:1", rows[0]),
+        ("None", rows[2]),
+    ]
+    assert offered_sizes(_change(ChangeKind.UPDATE_SPAWNER, sizes={"image": "x"})) == []
+    assert offered_sizes(_change(ChangeKind.BUILD_IMAGE, sizes=rows)) == []
