@@ -10,7 +10,7 @@ import pytest
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.plan.spawner import plan_spawner
 from kfws.render.markdown import render_markdown
-from kfws.render.spawner import spawner_brief
+from kfws.render.spawner import show_value, spawner_brief, spawner_items
 from kfws.render.text import render_text
 from kfws.sanitize import md_code
 from kfws.spec.model import OptionsMode, SpawnerGroup
@@ -110,3 +110,57 @@ def test_change_without_details_still_renders() -> None:
         ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "image options changed", "a\n", "b\n"
     )
     assert "image options changed" in render_text(Plan("w", "sha256:" + "a" * 64, (), (bare,)))
+
+
+def _with_diff(diff: object) -> Change:
+    return Change(
+        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "the reason", "a\n", "b\n", {"diff": diff}
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [(None, "unset"), (True, "true"), (False, "false"), (0, "0"), ("Always", "Always")],
+)
+def test_flag_values_are_shown_as_yaml_writes_them(value: object, shown: str) -> None:
+    assert show_value(value) == shown
+
+
+@pytest.mark.parametrize(
+    ("group", "items"),
+    [
+        # why/replaced of the wrong type are ignored, not trusted
+        ({"why": "x", "replaced": "x", "added": ["a"]}, [("add", "a", None, None)]),
+        (
+            {"replaced": [{"before": "o", "after": "n"}, "junk"], "why": {"o": "old"}},
+            [("replace", "o", "n", "old")],
+        ),
+        ({"removed": ["x"], "why": {"x": ""}}, [("remove", "x", None, None)]),
+        ({"removed": ["x"], "why": {"x": 7}}, [("remove", "x", None, "7")]),
+        ({"reordered": "yes"}, []),  # only a real true
+        ({"default": "o"}, []),
+        ({"default": {"after": True}}, [("default", "unset", "true", None)]),
+        ({"added": "a"}, []),  # a list or nothing
+    ],
+)
+def test_each_group_field_is_type_checked(group: object, items: list[object]) -> None:
+    assert spawner_items(_with_diff({"groups": {"image": group}, "flags": {}})) == [
+        ("image", items)
+    ]
+
+
+def test_flags_keep_a_written_as_note_only_when_it_is_text() -> None:
+    flags = {
+        "hideTag": {"before": None, "after": True, "writtenAs": 1},
+        "hideRegistry": "junk",
+        "imagePullPolicy": {"before": "A", "after": "B", "writtenAs": "B"},
+    }
+    assert spawner_items(_with_diff({"groups": {}, "flags": flags})) == [
+        ("hideTag", [("set", "unset", "true", None)]),
+        ("imagePullPolicy", [("set", "A", "B", "written as B")]),
+    ]
+
+
+def test_the_brief_of_a_group_with_nothing_countable_says_updated() -> None:
+    diff = {"groups": {"imageGroupOne": {}, "imageGroupTwo": {"added": ["a", "b"]}}, "flags": {}}
+    assert spawner_brief(_with_diff(diff)) == "imageGroupOne: updated; imageGroupTwo: 2 added"
