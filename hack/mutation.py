@@ -73,7 +73,10 @@ def run_one(src: Path) -> dict[str, list[str]]:
     # through this script's --pytest mode: mutmut 2 counts only exit code 1 as "killed", so a
     # mutant that breaks collection (pytest exit 2, e.g. a dropped @dataclass) would "survive"
     runner = f"{VENV_BIN / 'python'} {ROOT / 'hack' / 'mutation.py'} --pytest -x -q "
-    runner += "-p no:cacheprovider -m 'not env and not fuzz' " + " ".join(tests)
+    # only pass/fail counts: plain asserts (no rewriting of every test module on each run) and
+    # no Hypothesis reporting plugin cut the CPU per mutant by ~4x (1.8 s -> 0.4 s for a file)
+    runner += "-p no:cacheprovider --assert=plain -p no:hypothesispytest "
+    runner += "-m 'not env and not fuzz' " + " ".join(tests)
     done = subprocess.run(
         [
             str(VENV_BIN / "mutmut"),
@@ -109,8 +112,10 @@ def main() -> int:
     # killed (Ctrl-C or kill PID): still run the finally below, so no scratch tree is left behind
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     modules = os.environ.get("MODULES", "").split() or DEFAULT_MODULES.split()
+    # __pycache__ is copied (mtimes too): mutmut forbids writing bytecode, so without it every
+    # run would compile every module again; the mutated file's new mtime invalidates its own
     skip = shutil.ignore_patterns(
-        ".venv", ".git", ".kfws-env", ".hypothesis", "*_cache", ".mutmut*"
+        ".venv", ".git", ".kfws-env", ".hypothesis", ".*_cache", ".mutmut*"
     )
     shutil.copytree(SOURCE, ROOT, ignore=skip)
     try:
