@@ -31,6 +31,21 @@ def kw(text: str) -> list[tuple[str, str]]:
         ("\ufeffFROM x\n", [("FROM", "x")]),
         ("FROM\tx\n", [("FROM", "x")]),
         ("RUN a \\\n", [("RUN", "a")]),
+        ("RUN\n", [("RUN", "")]),
+        # directives: any known ones, each once, name case-insensitive, blanks around `=`
+        ("# syntax=docker/dockerfile:1\n# escape=`\nRUN a `\n b\n", [("RUN", "a  b")]),
+        ("# check=skip=all\n# escape=`\nRUN a `\n b\n", [("RUN", "a  b")]),
+        ("#  Escape = ` \nRUN a `\n b\n", [("RUN", "a  b")]),
+        # a repeated directive is a comment: it ends the directives, the first one holds
+        ("# escape=`\n# escape=\\\n# escape=\\\nRUN a `\n b\n", [("RUN", "a  b")]),
+        ("# escape=`\n# syntax=x\n# syntax=y\n# escape=\\\nRUN a \\\n", [("RUN", "a \\")]),
+        # an escape other than \ or ` is ignored
+        ("# escape=x\nRUN a x\n b\n", [("RUN", "a x"), ("B", "")]),
+        ("# escape=x\nRUN a \\\n b\n", [("RUN", "a  b")]),
+        # CRLF lines: comments and blank lines inside a continuation too
+        ("RUN a \\\r\n# c\r\n\r\n b\r\n", [("RUN", "a  b")]),
+        ("# escape=`\r\nRUN a `\r\n b\r\n", [("RUN", "a  b")]),
+        ("# escape=`", []),  # only directives: no instructions
     ],
 )
 def test_docker_line_rules(text: str, expected: list[tuple[str, str]]) -> None:
@@ -40,3 +55,8 @@ def test_docker_line_rules(text: str, expected: list[tuple[str, str]]) -> None:
 def test_lines_are_counted_from_one_where_each_instruction_starts() -> None:
     steps = split_instructions("# c\nFROM a\n\nRUN b \\\n c\nUSER x\n")
     assert [s.line for s in steps] == [2, 4, 6]
+
+
+def test_lines_are_counted_after_the_directives_too() -> None:
+    steps = split_instructions("# escape=`\n# syntax=x\nFROM a\nRUN b `\n\n c\nUSER x")
+    assert [(s.keyword, s.line) for s in steps] == [("FROM", 3), ("RUN", 4), ("USER", 7)]
