@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from kfws.images.instructions import split_instructions
@@ -46,6 +48,7 @@ def kw(text: str) -> list[tuple[str, str]]:
         ("RUN a \\\r\n# c\r\n\r\n b\r\n", [("RUN", "a  b")]),
         ("# escape=`\r\nRUN a `\r\n b\r\n", [("RUN", "a  b")]),
         ("# escape=`", []),  # only directives: no instructions
+        ("# syntax=X\n# escape=`\nRUN a `\n b\n", [("RUN", "a  b")]),  # any value
     ],
 )
 def test_docker_line_rules(text: str, expected: list[tuple[str, str]]) -> None:
@@ -60,3 +63,9 @@ def test_lines_are_counted_from_one_where_each_instruction_starts() -> None:
 def test_lines_are_counted_after_the_directives_too() -> None:
     steps = split_instructions("# escape=`\n# syntax=x\nFROM a\nRUN b `\n\n c\nUSER x")
     assert [(s.keyword, s.line) for s in steps] == [("FROM", 3), ("RUN", 4), ("USER", 7)]
+
+
+def test_an_instruction_cannot_change_once_read() -> None:
+    (step,) = split_instructions("FROM a\n")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        step.rest = "b"  # type: ignore[misc]

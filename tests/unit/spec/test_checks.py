@@ -59,13 +59,17 @@ def test_ordinary_values_pass(value: str) -> None:
     ("text", "named"),
     [("aa\n", "newline"), ("a\0b", "nul"), ("\x1b[31m", "escape"), ("a\rb", "carriage return"),
      ("x\u202ey", "right-to-left override"), ("x\u2066", "left-to-right isolate"),
-     ("\x85", "control"), ("a\tb", "tab"), ("\u2028", "line separator")],
+     ("\x85", "control"), ("a\tb", "tab"), ("\u2028", "line separator"),
+     ("\u2029", "paragraph separator"), ("\ufeff", "zero width no-break space"),
+     ("\u061c", "arabic letter mark"), ("\x7f", "(a control character)"), ("\x01", "(a control character)")],
 )  # fmt: skip
 def test_control_and_bidi_characters_are_named(text: str, named: str) -> None:
     assert named in (checks.control_problem(text) or "")
 
 
-@pytest.mark.parametrize("text", ["café", "データ", "a b", "$HOME", 'say "hi"', "back\\slash"])
+@pytest.mark.parametrize(
+    "text", ["café", "データ", "a b", "$HOME", 'say "hi"', "back\\slash", "X-Ray", "XX"]
+)
 def test_printable_text_of_any_script_passes(text: str) -> None:
     assert checks.control_problem(text) is None
 
@@ -147,3 +151,10 @@ def test_unknown_managed_names_get_a_did_you_mean() -> None:
     )
     far = checks.reference_problem("zzz", {"jupyter-tf"}) or ""
     assert "did you mean" not in far and "jupyter-tf" in far
+
+
+def test_a_control_character_is_told_with_its_code_name_and_position() -> None:
+    assert checks.control_problem("ab\u202ec") == (
+        "contains U+202E (right-to-left override) at character 3; control and "
+        "bidirectional-formatting characters are not allowed in the workspace file's strings"
+    )
