@@ -226,3 +226,77 @@ def test_a_plan_of_exactly_the_size_limit_is_read(tmp_path: Path) -> None:
     with path.open("wb") as f:
         f.truncate(MAX_PLAN_BYTES + 1)
     assert refused(path) == "cannot read the plan: it is 16,777,217 bytes; the limit is 16,777,216"
+
+
+REWRITE = "plans are written by `kfws plan --out FILE`; make a new one, don't edit it"
+
+
+def _edit(where: tuple[Any, ...], value: Any) -> str:
+    d = data()
+    node: Any = d
+    for step in where[:-1]:
+        node = node[step]
+    node[where[-1]] = value
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize(
+    ("content", "message", "hint"),
+    [
+        ("not json", "not JSON: Expecting value at line 1 column 1", REWRITE),
+        (
+            json.dumps({"formatVersion": 2}),
+            "plan format version 2 is not the one this kfws reads (1)",
+            "re-run `kfws plan --out` with this version of kfws",
+        ),
+        ("[]", "not a valid kfws plan: at the top level: must be object", REWRITE),
+        (
+            _edit(("changes", 0, "target"), "a\nb"),
+            "not a valid kfws plan: at changes/0/target: not in the expected form (got 'a\\nb')",
+            REWRITE,
+        ),
+        (
+            _edit(("changes", 0, "target"), "a\n" + "b" * 68),  # a long value: cut
+            "not a valid kfws plan: at changes/0/target: not in the expected form "
+            f"(got 'a\\n{'b' * 58}…')",
+            REWRITE,
+        ),
+        (
+            _edit(("formatVersion",), True),  # == 1 in Python, not in the schema
+            "not a valid kfws plan: at formatVersion: must be 1 (got True)",
+            REWRITE,
+        ),
+        (
+            _edit(("summary", "build"), 1.5),
+            "not a valid kfws plan: at summary/build: must be integer (got 1.5)",
+            REWRITE,
+        ),
+        (
+            _edit(("changes", 5, "details", "mode"), "x"),
+            "not a valid kfws plan: at changes/5/details/mode: must be one of "
+            "['rollout', 'delete-pods'] (got 'x')",
+            REWRITE,
+        ),
+        ("[" * 33, "not a kfws plan: JSON nested deeper than 32 levels", REWRITE),
+        ('{"a": "\\ud800"}', "not a kfws plan: a string holds an invalid Unicode escape (a lone "
+         "surrogate)", REWRITE),
+    ],
+)  # fmt: skip
+def test_each_refusal_in_full_with_what_to_do(
+    tmp_path: Path, content: str, message: str, hint: str
+) -> None:
+    with pytest.raises(PlanError) as e:
+        read_plan(saved(tmp_path, text=content))
+    assert (e.value.message, e.value.hint) == (message, hint)
+
+
+def test_an_unreadable_plan_says_to_give_a_saved_plan(tmp_path: Path) -> None:
+    with pytest.raises(PlanError) as e:
+        read_plan(tmp_path / "nope.json")
+    assert e.value.message == "cannot read the plan: no such file"
+    assert e.value.hint == "give the path of a plan saved by `kfws plan --out FILE`"
+    path = tmp_path / "plan.json"
+    path.write_bytes(b'{"a": "\xff"}')
+    with pytest.raises(PlanError) as e:
+        read_plan(path)
+    assert (e.value.message, e.value.hint) == ("not UTF-8 (byte 7): not a kfws plan", REWRITE)
