@@ -63,6 +63,43 @@ def ids(status: str) -> list[str]:
     return [t for t in mutmut("result-ids", status).split() if t.isdigit()]
 
 
+RESTARTS = 20
+
+
+def _children(pid: int) -> list[str]:
+    """The command lines of `pid`'s child processes (Linux /proc)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            ppid = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            if ppid == pid:
+                found.append((proc / "cmdline").read_bytes().decode(errors="replace"))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+def run_mutmut(command: list[str], errors: Path) -> bool:
+    """Runs mutmut; True when it hung: no child but multiprocessing's resource tracker (its
+    worker, or the baseline test run, is gone) three times in a row, 15 s apart."""
+    with errors.open("w") as err:
+        proc = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True
+        )
+        idle = 0
+        while proc.poll() is None:
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                busy = [c for c in _children(proc.pid) if "resource_tracker" not in c]
+                idle = 0 if busy else idle + 1
+                if idle >= 3:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+                    return True
+    return False
+
+
 def run_one(src: Path) -> dict[str, list[str]]:
     rel = str(src.relative_to(ROOT))
     tests = mirror_tests(src)
@@ -77,30 +114,35 @@ def run_one(src: Path) -> dict[str, list[str]]:
     # no Hypothesis reporting plugin cut the CPU per mutant by ~4x (1.8 s -> 0.4 s for a file)
     runner += "-p no:cacheprovider --assert=plain -p no:hypothesispytest "
     runner += "-m 'not env and not fuzz' " + " ".join(tests)
-    done = subprocess.run(
-        [
-            str(VENV_BIN / "mutmut"),
-            "run",
-            "--paths-to-mutate",
-            rel,
-            "--runner",
-            runner,
-            "--tests-dir",
-            "tests/unit",
-            "--no-progress",
-            "--simple-output",
-            "--CI",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=False,
-    )
+    command = [
+        str(VENV_BIN / "mutmut"),
+        "run",
+        "--paths-to-mutate",
+        rel,
+        "--runner",
+        runner,
+        "--tests-dir",
+        "tests/unit",
+        "--no-progress",
+        "--simple-output",
+        "--CI",
+    ]
+    errors = ROOT.parent / "mutmut.err"
+    for _ in range(RESTARTS):
+        if not run_mutmut(command, errors):
+            break
+        # mutmut's worker died (it happens on this shared machine, cause unknown) and mutmut
+        # would wait for it forever: put the file back, start again; the results so far are in
+        # its cache, so it resumes where it stopped
+        backup = src.with_name(src.name + ".bak")
+        if backup.exists():
+            backup.replace(src)
+        print(f"{rel}: mutmut's worker died; resuming", flush=True)
+    result = {status: ids(status) for status in STATUSES}
     result = {status: ids(status) for status in STATUSES}
     if not any(result.values()):
         # mutmut 2 parses with parso, which does not know `match` statements: say so, no 100%
-        why = (done.stderr.strip().splitlines() or ["no mutants"])[-1][:160]
+        why = (errors.read_text().strip().splitlines() or ["no mutants"])[-1][:160]
         print(f"{rel}: not measured: {why}", flush=True)
         return {}
     return result
