@@ -27,7 +27,7 @@ ONE = DriftReport(
     ),
 )
 NONE = DriftReport(())
-HOSTILE = DriftReport((Finding(DriftKind.DANGLING, "r/\x07a:1", "gone\nforged line"),))
+HOSTILE = DriftReport((Finding(DriftKind.DANGLING, "r/\x07a|b:1", "gone\nforged line"),))
 
 
 def test_text_in_full() -> None:
@@ -180,13 +180,13 @@ def test_junit_without_findings_has_no_failures() -> None:
 
 def test_outside_text_is_neutralised_in_every_format() -> None:
     text = render_drift(HOSTILE, "text")
-    assert "       dangling-image: r/\\x07a:1: gone\\x0aforged line\n" in text
+    assert "       dangling-image: r/\\x07a|b:1: gone\\x0aforged line\n" in text
     # md_text escapes the escape's backslash, so the comment shows `\x0a` literally
-    assert "| dangling-image | `r/\\x07a:1` | gone\\\\x0aforged line |" in render_drift(
+    assert "| dangling-image | `r/\\x07a\\|b:1` | gone\\\\x0aforged line |" in render_drift(
         HOSTILE, "markdown"
     )
     failure = _suite(HOSTILE).find("testcase[3]/failure")
     assert failure is not None
-    assert failure.text == "dangling-image: r/\\x07a:1: gone\\x0aforged line"
+    assert failure.text == "dangling-image: r/\\x07a|b:1: gone\\x0aforged line"
     unchecked = DriftReport((), (Finding(DriftKind.UNCHECKED, "r/\x07b:1", "x\ny"),))
     assert "       r/\\x07b:1: x\\x0ay\n" in render_drift(unchecked, "text")
