@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from kfws.observe.model import ClusterState
-from kfws.plan.spawner import plan_spawner
-from kfws.spawner_yaml import MAX_TEXT, _locate, read_spawner
 from kfws.spec.model import ClusterSpec, OptionsMode, SpawnerGroup, SpawnerSpec, Spec
+from kfws.targets.spawner.config_yaml import MAX_TEXT, _locate, read_spawner
+from kfws.targets.spawner.plan import plan_spawner
+from kfws.targets.spawner.state import SpawnerState
 
 REPO = Path(__file__).resolve().parents[1]
 SEED = (REPO / "hack" / "k8s" / "seed" / "spawner_ui_config-kf1.10.yaml").read_text()
@@ -36,8 +36,8 @@ def padded(limit: int) -> str:
         i += 1
 
 
-def cluster(text: str) -> ClusterState:
-    return ClusterState("kubeflow", "web", 1, {}, "cm", "1", "spawner_ui_config.yaml", text)
+def cluster(text: str) -> SpawnerState:
+    return SpawnerState("kubeflow", "web", 1, {}, "cm", "1", "spawner_ui_config.yaml", text)
 
 
 def timed(fn: Callable[[], object]) -> float:

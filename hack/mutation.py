@@ -25,7 +25,8 @@ SOURCE = Path(__file__).resolve().parent.parent
 ROOT = SOURCE  # main() points it at the scratch copy
 VENV_BIN = Path(sys.executable).parent
 DEFAULT_MODULES = (
-    "kfws/reference.py kfws/drift.py kfws/spawner_yaml.py "
+    "kfws/reference.py kfws/drift.py kfws/targets/spawner/drift.py "
+    "kfws/targets/spawner/config_yaml.py "
     "kfws/spec kfws/plan kfws/images kfws/render"
 )
 STATUSES = ("killed", "timeout", "suspicious", "survived", "skipped")

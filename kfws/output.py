@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from kfws.sanitize import terminal
 
@@ -52,3 +52,14 @@ def progress(text: str) -> None:
     """Progress of long steps (builds, pushes, rollouts): on stderr, so stdout stays parseable.
     Build output passes through here too: its colour codes are dropped, not replayed."""
     err(paint(terminal(text), "dim", enabled=use_colour(sys.stderr)), raw=True)
+
+
+class Reporter(Protocol):
+    """Where observe and apply code sends progress and warnings: passed in, never imported by
+    them. This module satisfies it (`reporter=output`); tests pass a recorder."""
+
+    def progress(self, text: str) -> None: ...
+
+    def warn(self, text: str) -> None: ...
+
+    def err(self, text: str) -> None: ...  # a plain line on stderr (what was left, and where)

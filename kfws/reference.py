@@ -98,3 +98,11 @@ def _explain(text: str) -> str:
         f"{text!r} is not a valid image reference "
         "(expected [registry[:port]/]path[:tag][@sha256:digest])"
     )
+
+
+def repository(ref: str) -> str:
+    """`reg/team/nb:v1` -> `reg/team/nb`; digests and tags both go; a port stays. Works on
+    any text (live options need not be valid references)."""
+    name = ref.split("@", 1)[0]
+    head, sep, tail = name.rpartition(":")
+    return head if sep and "/" not in tail else name

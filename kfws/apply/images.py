@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from kfws import output
 from kfws.errors import ApplyError, EngineError, KfwsError
 from kfws.images.digest import INPUTS_LABEL
 from kfws.observe.engine import (
@@ -26,6 +25,7 @@ from kfws.observe.engine import (
 )
 from kfws.observe.model import BuildInputs
 from kfws.observe.registry import RegistryClient
+from kfws.output import Reporter
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import ImageSpec, Spec
 
@@ -71,6 +71,7 @@ def apply_images(
     registry: RegistryClient,
     parallelism: int,
     log_dir: Path,
+    reporter: Reporter,
 ) -> list[ImageResult]:
     """Runs every image change; raises ApplyError (after all started work ended) if any failed."""
     work = [c for c in changes if c.kind.is_image]
@@ -83,7 +84,7 @@ def apply_images(
         image = spec.image(name)
         assert image is not None
         try:
-            return _one(image, inputs[name], change, engine, registry, log_dir)
+            return _one(image, inputs[name], change, engine, registry, log_dir, reporter)
         except KfwsError as e:
             return ImageResult(name, change.target, False, False, None, error=e.render())
 
@@ -93,7 +94,7 @@ def apply_images(
     except KeyboardInterrupt:
         # Don't wait for running builds (the engine finishes them on its own); start no more.
         pool.shutdown(wait=False, cancel_futures=True)
-        output.err(
+        reporter.err(
             "interrupted during the image builds: the cluster was not touched (it is exactly "
             "as it was); builds already started may still finish in the engine"
         )
@@ -120,16 +121,17 @@ def _one(
     engine: EngineClient,
     registry: RegistryClient,
     log_dir: Path,
+    reporter: Reporter,
 ) -> ImageResult:
     reference = change.target
     log_path = log_dir / f"{image.name}-{inputs.tag}.log"
     built = False
     if change.kind in (ChangeKind.BUILD_IMAGE, ChangeKind.REBUILD_IMAGE):
-        output.progress(f"{reference}: building (log: {log_path})")
-        _build(image, inputs, reference, engine, log_path)
+        reporter.progress(f"{reference}: building (log: {log_path})")
+        _build(image, inputs, reference, engine, log_path, reporter)
         built = True
-    output.progress(f"{reference}: pushing")
-    digest = engine.push(reference, log_path, output.progress)
+    reporter.progress(f"{reference}: pushing")
+    digest = engine.push(reference, log_path, reporter.progress)
     repo, _, tag = reference.rpartition(":")
     info = registry.resolve(repo, tag)
     if info is None or info.digest != digest:
@@ -140,12 +142,17 @@ def _one(
             hint="someone else pushed the same tag at the same time, or the registry lost it; "
             "re-run the apply",
         )
-    output.progress(f"{reference}: pushed {digest}")
+    reporter.progress(f"{reference}: pushed {digest}")
     return ImageResult(image.name, reference, built, True, digest)
 
 
 def _build(
-    image: ImageSpec, inputs: BuildInputs, reference: str, engine: EngineClient, log_path: Path
+    image: ImageSpec,
+    inputs: BuildInputs,
+    reference: str,
+    engine: EngineClient,
+    log_path: Path,
+    reporter: Reporter,
 ) -> None:
     labels = {
         INPUT_DIGEST_LABEL: inputs.input_digest,
@@ -158,7 +165,7 @@ def _build(
         request = BuildRequest(
             reference, b.context, b.dockerfile, b.args, b.target, b.platform, labels, image.network
         )
-        engine.build(request, log_path, output.progress)
+        engine.build(request, log_path, reporter.progress)
         return
     assert image.generated is not None
     with tempfile.TemporaryDirectory(prefix="kfws-build-") as tmp:
@@ -177,4 +184,4 @@ def _build(
             labels,
             image.network,
         )
-        engine.build(request, log_path, output.progress)
+        engine.build(request, log_path, reporter.progress)

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kfws import output
 from kfws.apply.verify import VerifyOptions
 from kfws.errors import ApplyError, KfwsError, StalePlanError
 from kfws.observe.model import Observed
-from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind, Plan
+from kfws.output import Reporter
+from kfws.plan.model import Change, ChangeKind, ClusterKind, Plan
 from kfws.spec.model import Spec
 
 if TYPE_CHECKING:
@@ -40,10 +40,11 @@ def check_fresh(spec: Spec, plan: Plan, observed: Observed) -> None:
     """The last guard before any write: `plan` must be exactly what kfws plans now (the CLI
     compares a saved plan first and passes the fresh one; this holds for any other caller)."""
     from kfws.plan.build import make_plan
-    from kfws.plan.compare import compare_plans, last_writer
+    from kfws.plan.compare import compare_plans
+    from kfws.targets.dispatch import last_writer
 
     fresh = make_plan(spec, observed, spec_path=plan.spec_path)
-    writer = last_writer(observed.cluster.config_managers) if observed.cluster else None
+    writer = last_writer(observed)
     comparison = compare_plans(
         plan, fresh, declared_images={i.name for i in spec.images}, config_writer=writer
     )
@@ -54,23 +55,6 @@ def check_fresh(spec: Spec, plan: Plan, observed: Observed) -> None:
             where=str(spec.path),
             hint="run `kfws plan --out` again and review the new plan",
         )
-
-
-def fill_pending_digests(change: Change, digests: dict[str, str]) -> Change:
-    """Puts the pushed digests where a `pin: digest` option waited for them."""
-    if not isinstance(change.after, str) or PENDING_DIGEST not in change.after:
-        return change
-    text = change.after
-    for repository, digest in digests.items():
-        text = text.replace(f"{repository}@{PENDING_DIGEST}", f"{repository}@{digest}")
-    if PENDING_DIGEST in text:
-        raise ApplyError(
-            "a pinned spawner option still waits for a digest that no push produced; "
-            "the cluster was not touched",
-            where=change.target,
-            hint="re-run `kfws plan`",
-        )
-    return Change(change.kind, change.target, change.reason, change.before, text, change.details)
 
 
 def apply_plan(
@@ -85,6 +69,7 @@ def apply_plan(
     log_dir: Path,
     registry: RegistryClient,
     allow_gitops_owned: bool = False,
+    reporter: Reporter,
     verify: VerifyOptions | None = None,
 ) -> ApplyReport:
     from kfws.apply.images import apply_images
@@ -94,11 +79,9 @@ def apply_plan(
     report = ApplyReport()
     image_changes = [c for c in plan.changes if c.kind.is_image]
     check_changes = [c for c in plan.changes if c.kind is ChangeKind.CHECK_IMAGE]
-    cluster_changes = [
-        c for c in plan.changes if not c.kind.is_image and c.kind is not ChangeKind.CHECK_IMAGE
-    ]
+    cluster_changes = [c for c in plan.changes if isinstance(c.kind, ClusterKind)]
     if cluster_changes:
-        from kfws.apply.spawner import refuse_gitops_owned
+        from kfws.targets.run import refuse_gitops_owned
 
         # before any build or push: a refusal after them would leave images pushed for nothing
         refuse_gitops_owned(
@@ -116,6 +99,7 @@ def apply_plan(
             registry=registry,
             parallelism=parallelism,
             log_dir=log_dir,
+            reporter=reporter,
         )
         for r in results:
             if r.built:
@@ -126,22 +110,26 @@ def apply_plan(
                 digests[r.reference.rpartition(":")[0]] = r.digest
     if check_changes:
         report.checks = verify_step(
-            check_changes, digests, report, verify or VerifyOptions(spec.cluster.namespace, 60.0)
+            check_changes,
+            digests,
+            report,
+            verify or VerifyOptions(spec.cluster.namespace, 60.0),
+            reporter,
         )
     if cluster_changes:
-        from kfws.apply.spawner import apply_cluster_changes
+        from kfws.targets.run import apply_cluster_changes
 
-        filled = [
-            with_applied_digests(fill_pending_digests(c, digests), observed, digests)
-            for c in cluster_changes
-        ]
         try:
             report.cluster = apply_cluster_changes(
-                filled,
+                cluster_changes,
+                spec.cluster.namespace,
                 context=context or spec.cluster.context,
                 lock_timeout=lock_timeout,
                 rollout_timeout=rollout_timeout,
+                reporter=reporter,
                 allow_gitops_owned=allow_gitops_owned,
+                pushed=digests,
+                known_digests=known_digests(observed, digests),
             )
         except KfwsError as e:
             if report.pushed:
@@ -151,7 +139,11 @@ def apply_plan(
 
 
 def verify_step(
-    changes: list[Change], pushed: dict[str, str], report: ApplyReport, opts: VerifyOptions
+    changes: list[Change],
+    pushed: dict[str, str],
+    report: ApplyReport,
+    opts: VerifyOptions,
+    reporter: Reporter,
 ) -> list[str]:
     """Runs the contract check on the images about to be offered; a failure stops the apply
     before the cluster step, naming what was pushed (in the registry, but offered nowhere)."""
@@ -168,9 +160,9 @@ def verify_step(
         for c in changes
     ]
     try:
-        outcomes = run_checks(targets, opts)
+        outcomes = run_checks(targets, opts, reporter)
     except KeyboardInterrupt:
-        output.err(
+        reporter.err(
             "interrupted during the contract checks: the cluster was not touched (it is exactly "
             f"as it was); pushed before the checks: {', '.join(report.pushed) or 'none'}"
         )
@@ -191,13 +183,10 @@ def verify_step(
     return lines
 
 
-def with_applied_digests(change: Change, observed: Observed, pushed: dict[str, str]) -> Change:
-    """Records, on the spawner change, the digest each offered image had when applied, so a
-    later `kfws drift` can tell when a tag was moved to another image."""
-    if change.kind is not ChangeKind.UPDATE_SPAWNER or not isinstance(change.after, str):
-        return change
-    from kfws.spawner_yaml import read_spawner
-
+def known_digests(observed: Observed, pushed: dict[str, str]) -> dict[str, str]:
+    """reference -> digest of every image kfws knows now: its own (pushed in this apply, else
+    as the registry has it) and the external ones it looked up. A target records the digests
+    of what it offers, so a later `kfws drift` can tell when a tag was moved."""
     known: dict[str, str] = {}
     for state in observed.images.values():
         repository = state.reference.rpartition(":")[0]
@@ -207,8 +196,4 @@ def with_applied_digests(change: Change, observed: Observed, pushed: dict[str, s
     for ref, ext in observed.externals.items():
         if ext.digest:
             known[ref] = ext.digest
-    live = read_spawner(change.after)
-    offered = {o for g in live.groups for o in g.options}
-    applied = {ref: known[ref] for ref in sorted(offered) if ref in known}
-    details = {**change.details, "appliedDigests": applied}
-    return Change(change.kind, change.target, change.reason, change.before, change.after, details)
+    return known

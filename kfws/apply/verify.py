@@ -9,10 +9,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kfws import output
 from kfws.check import CheckKind, cache_key, nb_prefix
 from kfws.errors import KfwsError
 from kfws.observe.check_cache import CheckCache
+from kfws.output import Reporter
 
 Status = Literal["passed", "failed", "remembered", "skipped"]
 CHECK_NAME = "check"  # the notebook name in NB_PREFIX: /notebook/<namespace>/check
@@ -48,7 +48,9 @@ class VerifyOptions:
     cache: CheckCache = field(default_factory=CheckCache)
 
 
-def run_checks(targets: Sequence[CheckTarget], opts: VerifyOptions) -> list[CheckOutcome]:
+def run_checks(
+    targets: Sequence[CheckTarget], opts: VerifyOptions, reporter: Reporter
+) -> list[CheckOutcome]:
     """Checks every (target, kind) not skipped or remembered; returns one outcome each, in order."""
     passed = frozenset() if opts.force else opts.cache.passed()
     work: list[tuple[CheckTarget, CheckKind]] = []
@@ -74,7 +76,7 @@ def run_checks(targets: Sequence[CheckTarget], opts: VerifyOptions) -> list[Chec
                 keys = [cache_key(k, kind) for k in (t.digest, image_id) if k]
                 if any(k in passed for k in keys):
                     return CheckOutcome(t, kind, "remembered")
-                output.progress(f"{t.reference}: checking the {kind.title} contract")
+                reporter.progress(f"{t.reference}: checking the {kind.title} contract")
                 run = runner.run(image_id, kind, prefix, opts.timeout, t.name)
             except KfwsError as e:
                 return CheckOutcome(t, kind, "failed", error=e.render())

@@ -65,7 +65,11 @@ def run(args: argparse.Namespace) -> int:
         spec = load(args.file or DEFAULT_WORKSPACE, namespace=args.namespace)
         registry = RegistryClient(spec.registry_options)
         observed = observe(
-            spec, parallelism=args.parallelism, context=args.context, registry=registry
+            spec,
+            parallelism=args.parallelism,
+            context=args.context,
+            registry=registry,
+            reporter=output,
         )
         plan = make_plan(spec, observed, spec_path=args.file or DEFAULT_WORKSPACE)
         output.out(render_text(plan, colour=colour), end="", raw=True)
@@ -88,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         registry=registry,
         allow_gitops_owned=args.allow_gitops_owned,
         verify=verify_options(args, spec.cluster.namespace),
+        reporter=output,
     )
     for line in report.checks:
         output.out(line)

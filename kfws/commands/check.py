@@ -100,7 +100,9 @@ def run(args: argparse.Namespace) -> int:
             hint=f"managed images: {', '.join(sorted(managed)) or 'none'}; or give a full "
             "image reference",
         )
-    observed = observe(spec, with_cluster=False, offline=True)  # externals are not checked
+    observed = observe(
+        spec, with_cluster=False, offline=True, reporter=output
+    )  # externals are not checked
     targets: list[CheckTarget] = []
     for name in names:
         if name not in managed:
@@ -115,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
             )
         kinds = offered.get(name) or default_kind
         targets.append(CheckTarget(name, state.reference, state.registry_digest, kinds))
-    outcomes = run_checks(targets, verify_options(args, spec.cluster.namespace))
+    outcomes = run_checks(targets, verify_options(args, spec.cluster.namespace), output)
     for line in describe(outcomes):
         output.out(line)
     bad = failed(outcomes)

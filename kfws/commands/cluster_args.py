@@ -6,9 +6,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kfws.commands.common import add_file_arg
 from kfws.spec.model import ClusterSpec
+
+if TYPE_CHECKING:
+    from kfws.targets.base import Target
 
 
 def add_cluster_args(parser: argparse.ArgumentParser) -> None:
@@ -30,3 +34,25 @@ def cluster_spec(args: argparse.Namespace, *, need_file: bool = False) -> Cluste
     if args.namespace:
         spec = dataclasses.replace(spec, namespace=args.namespace)
     return spec
+
+
+def add_target_arg(parser: argparse.ArgumentParser) -> None:
+    """--target NAME: which cluster target (kfws.targets.all_targets) the command works on; the
+    table loads only when the command runs."""
+    parser.add_argument(
+        "--target", metavar="NAME", help="the cluster target (default: the first kfws knows)"
+    )
+
+
+def target_named(args: argparse.Namespace) -> Target:
+    from kfws.errors import KfwsError
+    from kfws.targets.all_targets import TARGETS
+
+    name = args.target or next(iter(TARGETS))
+    if name not in TARGETS:
+        raise KfwsError(
+            f"there is no cluster target {name!r}",
+            where="--target",
+            hint=f"choose one of: {', '.join(TARGETS)}",
+        )
+    return TARGETS[name]

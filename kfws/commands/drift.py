@@ -34,12 +34,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kfws.drift import find_drift
-    from kfws.observe.drift import observe_drift
+    from kfws.drift import Finding
+    from kfws.drift import report as drift_report
     from kfws.observe.observe import observe
     from kfws.observe.registry import RegistryClient
     from kfws.plan.build import make_plan
     from kfws.render.drift import render_drift
+    from kfws.targets.all_targets import TARGETS
 
     spec = load(args.file, namespace=args.namespace)
     registry = RegistryClient(spec.registry_options)
@@ -49,18 +50,20 @@ def run(args: argparse.Namespace) -> int:
         context=args.context,
         registry=registry,
         offline=args.offline,
+        reporter=output,
     )
     plan = make_plan(spec, observed, spec_path=args.file)
-    extra = None
-    if observed.cluster is not None:
-        extra = observe_drift(
+    found: list[Finding] = []
+    for name, state in observed.targets.items():
+        found += TARGETS[name].drift(
             spec,
-            observed.cluster,
-            context=args.context or spec.cluster.context,
+            plan,
+            state,
+            context=args.context,
             registry=registry,
             parallelism=args.parallelism,
             offline=args.offline,
         )
-    report = find_drift(plan, extra, strict=args.strict)
+    report = drift_report(found, strict=args.strict)
     output.out(render_drift(report, args.format), end="", raw=True)
     return EXIT_DRIFT if report.drifted else 0

@@ -54,6 +54,7 @@ def make(args: argparse.Namespace) -> Any:
         parallelism=args.parallelism,
         context=args.context,
         offline=getattr(args, "offline", False),
+        reporter=output,
     )
     return spec, observed, make_plan(spec, observed, spec_path=args.file)
 

@@ -61,7 +61,12 @@ def run(args: argparse.Namespace) -> int:
     spec = load(args.file, namespace=args.namespace)
     client = RegistryClient(spec.registry_options)
     plan = observe_prune(
-        spec, client, keep=args.keep, context=args.context, parallelism=args.parallelism
+        spec,
+        client,
+        keep=args.keep,
+        context=args.context,
+        parallelism=args.parallelism,
+        reporter=output,
     )
     if not args.yes or not plan.deletions:
         output.out(render_prune(plan, args.format), end="", raw=True)

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     configmap = args.configmap or spec.config_map
     deployment = args.deployment or spec.deployment
     if args.detect and not (configmap and deployment):
-        from kfws.observe.cluster import observe_cluster
+        from kfws.targets.spawner.observe import observe_cluster
 
         state = observe_cluster(spec, context=args.context)
         configmap = configmap or state.config_map

@@ -8,7 +8,7 @@ import sys
 from typing import Any
 
 from kfws import output
-from kfws.commands.cluster_args import add_cluster_args, cluster_spec
+from kfws.commands.cluster_args import add_cluster_args, add_target_arg, cluster_spec, target_named
 from kfws.commands.common import add_write_args
 from kfws.errors import KfwsError
 from kfws.plan.model import Change
@@ -33,15 +33,17 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--to", type=int, metavar="N", help="restore backup N (default: the newest)")
     p.add_argument("--auto-approve", action="store_true", help="don't ask before restoring")
     add_write_args(p)
+    add_target_arg(p)
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from kfws.apply.spawner import rollback
-
     spec = cluster_spec(args)
+    target = target_named(args)
     if args.list:
-        return list_backups(args)
+        for line in target.backups(spec, context=args.context):
+            output.out(line)
+        return 0
 
     def confirm(changes: list[Change]) -> None:
         from kfws.plan.model import Plan
@@ -52,38 +54,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.auto_approve:
             ask("Roll back to this config?", what="rollback")
 
-    for line in rollback(
+    for line in target.rollback(
         spec,
+        to=args.to,
         context=args.context,
         lock_timeout=args.lock_timeout,
         rollout_timeout=args.rollout_timeout,
         allow_gitops_owned=args.allow_gitops_owned,
-        to=args.to,
         confirm=confirm,
+        reporter=output,
     ):
         output.out(line)
-    return 0
-
-
-def list_backups(args: argparse.Namespace) -> int:
-    from kfws.apply.spawner import backup_name, describe_restore, rollback_target
-
-    target = rollback_target(cluster_spec(args), context=args.context)
-    st = target.state
-    where = f"configmap/{st.namespace}/{backup_name(st.config_map)}"
-    if not target.backups:
-        output.out(
-            f"No backups of configmap/{st.namespace}/{st.config_map} (kfws keeps them in "
-            f"{where} each time it applies)."
-        )
-        return 0
-    output.out(f"Backups of configmap/{st.namespace}/{st.config_map} in {where}, newest last:")
-    for b in target.backups:
-        digest = b.hash.removeprefix("sha256:")[:12]
-        output.out(f"  {b.n:>3}  {b.at}  by {b.by}  sha256:{digest}")
-        output.out(f"       rollback would: {describe_restore(st, b)}")
-    newest = target.backups[-1].n
-    output.out(f"\n`kfws rollback` restores {newest}; `kfws rollback --to N` another one.")
     return 0
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from kfws import output
 from kfws.commands.common import load
 from kfws.errors import PlanError, StalePlanError
 
@@ -57,8 +58,9 @@ def replan(args: argparse.Namespace) -> Replanned:
     from kfws.observe.observe import observe
     from kfws.observe.registry import RegistryClient
     from kfws.plan.build import make_plan
-    from kfws.plan.compare import compare_plans, last_writer
+    from kfws.plan.compare import compare_plans
     from kfws.plan.planfile import read_plan
+    from kfws.targets.dispatch import last_writer
 
     saved = read_plan(Path(args.plan))
     path = workspace_for(args, saved)
@@ -68,9 +70,15 @@ def replan(args: argparse.Namespace) -> Replanned:
         unobserved = dataclasses.replace(saved, spec_digest=spec.digest)
         return Replanned(saved, compare_plans(saved, unobserved, declared_images=declared), spec)
     registry = RegistryClient(spec.registry_options)
-    observed = observe(spec, parallelism=args.parallelism, context=args.context, registry=registry)
+    observed = observe(
+        spec,
+        parallelism=args.parallelism,
+        context=args.context,
+        registry=registry,
+        reporter=output,
+    )
     fresh = make_plan(spec, observed, spec_path=str(path))
-    writer = last_writer(observed.cluster.config_managers) if observed.cluster else None
+    writer = last_writer(observed)
     comparison = compare_plans(saved, fresh, declared_images=declared, config_writer=writer)
     return Replanned(saved, comparison, spec, fresh, observed, registry)
 

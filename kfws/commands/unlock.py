@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kfws.apply.spawner import unlock
+    from kfws.targets.lock import unlock
 
     def confirm(state: str) -> bool:
         output.err(state)

@@ -42,7 +42,11 @@ def run(args: argparse.Namespace) -> int:
 
     spec = load(args.file, namespace=args.namespace)
     report = observe_usage(
-        spec, context=args.context, parallelism=args.parallelism, offline=args.offline
+        spec,
+        context=args.context,
+        parallelism=args.parallelism,
+        offline=args.offline,
+        reporter=output,
     )
     output.out(render_usage(report, args.format), end="", raw=True)
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -51,30 +52,13 @@ class ImageSize:
 
 
 @dataclass(frozen=True)
-class ClusterState:
-    """The live spawner config and the web app that serves it."""
-
-    namespace: str
-    deployment: str
-    deployment_generation: int
-    deployment_labels: Mapping[str, str]
-    config_map: str
-    config_map_resource_version: str
-    config_key: str  # "spawner_ui_config.yaml"
-    config_text: str  # the key's content, exactly as stored
-    config_annotations: Mapping[str, str] = field(default_factory=dict)
-    gitops_owner: str | None = None  # "Argo CD (app foo)" / "Flux kustomize-controller" / None
-    deployment_selector: Mapping[str, str] = field(default_factory=dict)  # its matchLabels
-    # the ConfigMap's managedFields: (manager, operation, time) - who wrote it, to name them
-    config_managers: tuple[tuple[str, str, str | None], ...] = ()
-
-
-@dataclass(frozen=True)
 class Observed:
     inputs: Mapping[str, BuildInputs]  # by managed image name
     images: Mapping[str, ImageState]  # by managed image name
     externals: Mapping[str, ExternalImageState] = field(default_factory=dict)  # by reference
-    cluster: ClusterState | None = None  # None when the spec has no spawner groups/flags
+    # by cluster target name (kfws.targets.all_targets): each observed target's own state;
+    # a target the workspace declares nothing for is absent
+    targets: Mapping[str, Any] = field(default_factory=dict)
     # contract checks passed on this machine: kfws.check.cache_key strings (digest, kind, version)
     checks: frozenset[str] = frozenset()
     # by reference as a spawner option writes it ("host/repo:tag" or "host/repo@sha256:…"): the
@@ -83,3 +67,5 @@ class Observed:
     # by managed name, for images the plan (re)builds: (the image it replaces — the tag's current
     # image, or the spawner's live option of the same repository —, its inputs-manifest label)
     previous_inputs: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # option reference -> the digest it had when kfws last applied it to a target (a moved tag)
+    applied_digests: Mapping[str, str] = field(default_factory=dict)

@@ -8,21 +8,22 @@ of manifest GETs for the sizes a plan shows (registry failures there only make a
 
 from __future__ import annotations
 
-from kfws import output
+from contextlib import suppress
+from typing import Any
+
 from kfws.errors import EngineError, KfwsError, RegistryError
 from kfws.images.digest import INPUTS_LABEL
 from kfws.observe.inputs import check_build_args, read_inputs
 from kfws.observe.model import (
     BuildInputs,
-    ClusterState,
     ExternalImageState,
     ImageSize,
     ImageState,
     Observed,
 )
 from kfws.observe.registry import RegistryClient, split_repository
+from kfws.output import Reporter
 from kfws.reference import parse_reference
-from kfws.spawner_yaml import read_spawner
 from kfws.spec.model import Spec
 
 
@@ -48,6 +49,7 @@ def observe(
     registry: RegistryClient | None = None,
     with_cluster: bool = True,
     offline: bool = False,
+    reporter: Reporter,
 ) -> Observed:
     """`offline`: look up no spawner option kfws does not build (they are reported as not
     checked); managed images and their bases are still looked up, as planning needs them."""
@@ -98,43 +100,44 @@ def observe(
         )
     sizes: dict[str, ImageSize] = {}
     if missing:
-        engine_states, engine_sizes = _engine_states(images, inputs, missing)
+        engine_states, engine_sizes = _engine_states(images, inputs, missing, reporter)
         images.update(engine_states)
         sizes.update(engine_sizes)
 
     externals = check_externals(
         spec, external_options(spec), client, parallelism=parallelism, offline=offline
     )
-    cluster: ClusterState | None = None
-    if with_cluster and (spec.spawner.groups or _has_flags(spec)):
-        from kfws.observe.cluster import observe_cluster
+    states: dict[str, Any] = {}
+    applied: dict[str, str] = {}
+    live: list[str] = []
+    if with_cluster:
+        from kfws.targets.all_targets import TARGETS
 
-        cluster = observe_cluster(spec.cluster, context=context or spec.cluster.context)
-    wanted = _size_refs(spec, images, externals, cluster, offline=offline)
+        for name, target in TARGETS.items():
+            state = target.observe(spec, context=context, reporter=reporter)
+            if state is not None:
+                states[name] = state
+                applied.update(target.applied_digests(state))
+                # a broken config: its planner reports it; sizes are not worth a second error
+                with suppress(KfwsError):
+                    live.extend(target.offered_images(state))
+    wanted = _size_refs(spec, images, externals, live, offline=offline)
     got = client.sizes_each(list(wanted.values()), parallelism=parallelism)
     sizes.update({ref: ImageSize(got[item], "registry") for ref, item in wanted.items()})
     from kfws.observe.check_cache import CheckCache
 
     checks = CheckCache().passed()
-    if cluster is not None:
-        previous.update(_offered_inputs(spec, missing, _live_options(cluster), client))
-    return Observed(inputs, images, externals, cluster, checks, sizes, previous)
-
-
-def _live_options(cluster: ClusterState) -> list[str]:
-    try:
-        live = read_spawner(cluster.config_text)
-    except KfwsError:
-        return []  # the planner reports a broken config; sizes are not worth a second error
-    return [o for g in live.groups for o in g.options]
+    if states:
+        previous.update(_offered_inputs(spec, missing, live, client))
+    return Observed(inputs, images, externals, states, checks, sizes, previous, applied)
 
 
 def _offered_inputs(
     spec: Spec, names: list[str], live: list[str], client: RegistryClient
 ) -> dict[str, tuple[str, str | None]]:
-    """For each image to build: the spawner's live option of the same repository (the image it
-    replaces) and that image's inputs label, None when it has none or can't be read (the plan
-    then says it can't tell why)."""
+    """For each image to build: the image of the same repository a cluster target offers now
+    (the image it replaces) and that image's inputs label, None when it has none or can't be
+    read (the plan then says it can't tell why)."""
     out: dict[str, tuple[str, str | None]] = {}
     by_name = {i.name: i for i in spec.images}
     for name in names:
@@ -158,13 +161,14 @@ def _size_refs(
     spec: Spec,
     images: dict[str, ImageState],
     externals: dict[str, ExternalImageState],
-    cluster: ClusterState | None,
+    live: list[str],
     *,
     offline: bool,
 ) -> dict[str, tuple[str, str]]:
     """The references whose size a plan shows, as (repository, reference) to ask: every managed
     image the registry holds (by tag and by digest, as `pin` writes it), every external option
-    that resolved, and the live options of the same repositories (the images they replace)."""
+    that resolved, and the images the cluster targets offer now of the same repositories (the
+    images they replace)."""
     wanted: dict[str, tuple[str, str]] = {}
     for image in spec.images:
         state = images[image.name]
@@ -177,10 +181,10 @@ def _size_refs(
     for ref, ext in externals.items():
         if ext.digest is not None:
             wanted[ref] = split_reference(ref)
-    if cluster is None:
+    if not live:
         return wanted
     repos = {repo for repo, _ in wanted.values()} | {i.repository for i in spec.images}
-    for option in _live_options(cluster):
+    for option in live:
         try:
             repo, reference = split_reference(option)
             host, _ = split_repository(repo)
@@ -191,18 +195,11 @@ def _size_refs(
     return wanted
 
 
-def _has_flags(spec: Spec) -> bool:
-    s = spec.spawner
-    return any(
-        v is not None
-        for v in (s.allow_custom_image, s.hide_registry, s.hide_tag, s.image_pull_policy)
-    )
-
-
 def _engine_states(
     images: dict[str, ImageState],
     inputs: dict[str, BuildInputs],
     missing: list[str],
+    reporter: Reporter,
 ) -> tuple[dict[str, ImageState], dict[str, ImageSize]]:
     """For images the registry lacks: does the engine already hold the exact build? An engine
     that can't be reached only costs us the `push` shortcut, so plan says `build` and warns."""
@@ -211,7 +208,7 @@ def _engine_states(
     try:
         engine = EngineClient()
     except EngineError as e:
-        output.warn(f"{e.message}; planning builds without checking local images")
+        reporter.warn(f"{e.message}; planning builds without checking local images")
         return {}, {}
     updated: dict[str, ImageState] = {}
     sizes: dict[str, ImageSize] = {}

@@ -1,25 +1,22 @@
-"""What the cluster offers users right now (reads only): the images of every target.
+"""What the cluster offers users right now (reads only): the images of every cluster target
+(kfws.targets.all_targets), whether or not the workspace manages it.
 
-The one place usage and prune ask "is this image offered?". Until every target answers through
-the targets table, this reads the Kubeflow 1.x spawner config (every group's options and its
-preselected image) as `kfws.observe.cluster` finds it."""
+The one place usage and prune ask "is this image offered?"."""
 
 from __future__ import annotations
 
-from kfws.observe.cluster import observe_cluster
-from kfws.spawner_yaml import read_spawner
+from kfws.output import Reporter
 from kfws.spec.model import Spec
 
 
-def offered_now(spec: Spec, *, context: str | None) -> tuple[str, ...]:
-    """The image references offered now, as written there. Raises ClusterError when the
-    spawner config can't be read (prune must then not guess)."""
-    state = observe_cluster(spec.cluster, context=context or spec.cluster.context)
-    where = f"configmap/{state.namespace}/{state.config_map} key {state.config_key}"
-    live = read_spawner(state.config_text, where=where)
+def offered_now(spec: Spec, *, context: str | None, reporter: Reporter) -> tuple[str, ...]:
+    """The image references offered now, as written there, in table order. Raises
+    ClusterError when a target can't be read (prune must then not guess)."""
+    from kfws.targets.all_targets import TARGETS
+
     refs: list[str] = []
-    for group in live.groups:
-        refs.extend(group.options)
-        if group.value:
-            refs.append(group.value)
+    for target in TARGETS.values():
+        state = target.observe(spec, context=context, reporter=reporter, undeclared=True)
+        if state is not None:
+            refs.extend(target.offered_images(state))
     return tuple(dict.fromkeys(refs))

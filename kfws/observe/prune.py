@@ -11,13 +11,20 @@ from kfws.observe.inventory import managed_repositories, tag_facts
 from kfws.observe.notebooks import observe_notebooks
 from kfws.observe.offered import offered_now
 from kfws.observe.registry import RegistryClient
+from kfws.output import Reporter
 from kfws.prune.decide import PrunePlan, TagInfo, decide
 from kfws.spec.model import Spec
 from kfws.usage.refs import ref, references_in
 
 
 def observe_prune(
-    spec: Spec, client: RegistryClient, *, keep: int, context: str | None, parallelism: int
+    spec: Spec,
+    client: RegistryClient,
+    *,
+    keep: int,
+    context: str | None,
+    parallelism: int,
+    reporter: Reporter,
 ) -> PrunePlan:
     notebooks = observe_notebooks(context)
     if notebooks.unseen:
@@ -28,7 +35,7 @@ def observe_prune(
             hint="run it as an identity with the usage ClusterRole (`kfws rbac --role usage`), "
             "e.g. the read-only one",
         )
-    offered = [r for o in offered_now(spec, context=context) if (r := ref(o))]
+    offered = [r for o in offered_now(spec, context=context, reporter=reporter) if (r := ref(o))]
     backups = references_in(backup_texts(spec.cluster.namespace, context=context))
     facts = tag_facts(client, managed_repositories(spec), parallelism)
     tags = [

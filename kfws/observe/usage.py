@@ -13,6 +13,7 @@ from kfws.observe.notebooks import observe_notebooks
 from kfws.observe.observe import check_externals
 from kfws.observe.offered import offered_now
 from kfws.observe.registry import RegistryClient
+from kfws.output import Reporter
 from kfws.plan.model import Plan
 from kfws.spec.model import Spec
 from kfws.usage.model import Notebooks
@@ -29,12 +30,13 @@ def observe_usage(
     offline: bool = False,
     client: RegistryClient | None = None,
     notebooks: Notebooks | None = None,
+    reporter: Reporter,
 ) -> UsageReport:
     registry = client or RegistryClient(spec.registry_options)
     seen = notebooks if notebooks is not None else observe_notebooks(context)
     unseen = list(seen.unseen)
     try:
-        offered = offered_now(spec, context=context)
+        offered = offered_now(spec, context=context, reporter=reporter)
     except ClusterError as e:
         offered = ()
         unseen.append(f"what the cluster offers: {e.message}")

@@ -1,13 +1,15 @@
-"""The whole planner (pure): images first, then the spawner, into one Plan."""
+"""The whole planner (pure): images first, then each observed cluster target (through the
+target table, in its order), into one Plan."""
 
 from __future__ import annotations
 
 from kfws.observe.model import Observed
 from kfws.plan.checks import plan_checks
-from kfws.plan.images import plan_images, spawner_refs
+from kfws.plan.images import plan_images
 from kfws.plan.model import Change, Observation, Plan
 from kfws.plan.sizes import with_sizes
 from kfws.spec.model import Spec
+from kfws.targets.all_targets import TARGETS
 
 
 def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
@@ -27,12 +29,8 @@ def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
         what = "1 spawner option" if len(refs) == 1 else f"{len(refs)} spawner options"
         warnings.append(f"{what} not looked up in the registry ({why}): {', '.join(refs)}")
     cluster: list[Change] = []
-    if observed.cluster is not None:
-        from kfws.plan.spawner import plan_spawner
-
-        part = plan_spawner(
-            spec, images.refs_by_tag, observed.cluster, group_refs=spawner_refs(spec, images)
-        )
+    for name, state in observed.targets.items():
+        part = TARGETS[name].plan(spec, state, images)
         cluster.extend(part.changes)
         observations.extend(part.observations)
         warnings.extend(part.warnings)

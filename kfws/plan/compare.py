@@ -85,12 +85,25 @@ def _label(index: int, change: Change) -> str:
     return f"change {index} ({change.kind.value} {change.target})"
 
 
-def _configmap_line(key: str, before: str | None, now: str | None, writer: str | None) -> str:
-    name = key.removeprefix("configmap:")
+# Fingerprint keys of what images depend on; every other key is a cluster object a target
+# observed, "KIND:NAMESPACE/NAME", whose value starts with "rv=" when the change writes it (a
+# ConfigMap) and holds something else when the change only follows it (a Deployment's generation).
+_IMAGE_KEYS = ("inputs:", "registry:")
+
+
+def _is_object(key: str) -> bool:
+    return not key.startswith(_IMAGE_KEYS) and ":" in key
+
+
+def _written(key: str, value: str | None) -> bool:
+    return _is_object(key) and bool(value) and str(value).startswith("rv=")
+
+
+def _object_line(key: str, before: str | None, now: str | None, writer: str | None) -> str:
     version = _version(before), _version(now)
     moved = f" (resourceVersion {version[0]} then, {version[1]} now)" if all(version) else ""
     by = f", last written by {writer}" if writer else ""
-    return f"configmap/{name} was changed since the plan{moved}{by}"
+    return f"{_objects([key])} was changed since the plan{moved}{by}"
 
 
 def _version(value: str | None) -> str | None:
@@ -118,13 +131,14 @@ def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[li
         if was[key] == now[key]:
             continue
         stale = True
-        if key.startswith("configmap:"):
-            lines.append(_configmap_line(key, was[key], now[key], writer))
+        if _written(key, was[key]):
+            lines.append(_object_line(key, was[key], now[key], writer))
         else:
             lines.append(f"{key}: {was[key] or 'absent'} when planned, {now[key] or 'absent'} now")
     only_was, only_now = sorted(was.keys() - now.keys()), sorted(now.keys() - was.keys())
-    fresh_maps = [k for k in now if k.startswith("configmap:")]
-    for kind in ("configmap", "deployment"):  # the same object kind, another name: retargeted
+    fresh_writes = [k for k, v in now.items() if _written(k, v)]
+    kinds = dict.fromkeys(k.split(":", 1)[0] for k in [*only_was, *only_now] if _is_object(k))
+    for kind in kinds:  # the same object kind, another name: retargeted
         old = [k for k in only_was if k.startswith(f"{kind}:")]
         new = [k for k in only_now if k.startswith(f"{kind}:")]
         if old and new:
@@ -133,15 +147,17 @@ def _fingerprint_lines(saved: Plan, fresh: Plan, writer: str | None) -> tuple[li
             )
             only_was = [k for k in only_was if k not in old]
             only_now = [k for k in only_now if k not in new]
+    # a write no longer needed: said once; what only followed it (a restart) is not repeated
+    no_longer = not fresh_writes and any(_written(k, was[k]) for k in only_was)
     for key in only_was:
-        if key.startswith("configmap:") and not fresh_maps:
+        if _written(key, was[key]) and not fresh_writes:
             stale = True  # the world moved to where the change is no longer needed
             lines.append(
                 f"{_objects([key])} needs no change now: it already matches the workspace"
                 + (f" (last written by {writer})" if writer else "")
             )
-        elif key.startswith("deployment:") and not fresh_maps:
-            continue  # no restart either, as no spawner change: said by the line above
+        elif no_longer and _is_object(key):
+            continue
         else:
             lines.append(f"{key}: the saved plan depends on it; a fresh plan does not")
     lines.extend(
@@ -197,7 +213,7 @@ def compare_plans(
 ) -> Comparison:
     """Every difference between a saved plan and the fresh plan of the same workspace.
     `declared_images`: the workspace's managed image names; `config_writer`: who last wrote the
-    live ConfigMap (from its managedFields), to name when the ConfigMap moved."""
+    live object a target writes (kfws.targets.dispatch.last_writer), to name when it moved."""
     if saved.spec_digest != fresh.spec_digest:
         return Comparison(
             (

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,28 +26,12 @@ class ImagesPlanPart:
     refs_by_digest: Mapping[str, str]  # managed name -> "host/repo@sha256:…" (or pending)
 
 
-# On the spawner ConfigMap: option reference -> the digest it had when kfws applied it
-APPLIED_DIGESTS = "kfws.dev/applied-digests"
-
-
-def applied_digests(annotations: Mapping[str, str]) -> dict[str, str]:
-    """The digests kfws recorded on the ConfigMap at its last apply (the text is hostile input:
-    anything but a JSON object of strings reads as nothing recorded)."""
-    try:
-        data = json.loads(annotations.get(APPLIED_DIGESTS) or "{}")
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {str(k): str(v) for k, v in data.items() if isinstance(v, str)}
-
-
 def plan_images(spec: Spec, observed: Observed) -> ImagesPlanPart:
     changes: list[Change] = []
     observations: list[Observation] = []
     by_tag: dict[str, str] = {}
     by_digest: dict[str, str] = {}
-    applied = applied_digests(observed.cluster.config_annotations) if observed.cluster else {}
+    applied = observed.applied_digests
     for image in spec.images:
         inputs = observed.inputs[image.name]
         state = observed.images[image.name]

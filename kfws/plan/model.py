@@ -28,13 +28,33 @@ class ChangeKind(Enum):
     PUSH_IMAGE = "push"  # the engine already holds the exact image; the registry doesn't
     # run the image as Kubeflow would and probe it (kfws.check); a failure stops the apply here
     CHECK_IMAGE = "check"
-    # cluster
-    UPDATE_SPAWNER = "update-spawner"  # patch the owned lists/flags in spawner_ui_config.yaml
-    RESTART_WEBAPP = "restart-webapp"  # reload the jupyter-web-app so the change shows now
 
     @property
     def is_image(self) -> bool:
         return self in (ChangeKind.BUILD_IMAGE, ChangeKind.REBUILD_IMAGE, ChangeKind.PUSH_IMAGE)
+
+
+@dataclass(frozen=True)
+class ClusterKind:
+    """A change kind of a cluster target (kfws.targets): declared by the target in its `KINDS`,
+    so the planner, apply, the renderers and plan files dispatch on `target` (its name in
+    kfws.targets.all_targets) and never name one. Cluster changes run after the image work."""
+
+    value: str  # as written in plans, e.g. "update-spawner"
+    target: str  # the target's name in the table, e.g. "spawner"
+    symbol: str = "~"  # the text renderer's mark
+    colour: str = "yellow"
+    summary: str = "to change"  # "Plan: 1 to change"
+
+    @property
+    def is_image(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<ClusterKind {self.value} of {self.target}>"
+
+
+Kind = ChangeKind | ClusterKind
 
 
 @dataclass(frozen=True)
@@ -47,7 +67,7 @@ class Observation:
 
 @dataclass(frozen=True)
 class Change:
-    kind: ChangeKind
+    kind: Kind
     target: str  # full image reference, or "configmap/NAMESPACE/NAME", "deployment/NS/NAME"
     reason: str  # one line a reviewer reads: why this change is needed
     before: Any = None  # JSON-able; e.g. registry digest, or old spawner YAML text
@@ -70,5 +90,5 @@ class Plan:
     def has_changes(self) -> bool:
         return bool(self.changes)
 
-    def count(self, kind: ChangeKind) -> int:
+    def count(self, kind: Kind) -> int:
         return sum(1 for c in self.changes if c.kind is kind)

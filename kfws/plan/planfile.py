@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from kfws.errors import PlanError
-from kfws.plan.model import PLAN_FORMAT_VERSION, Change, ChangeKind, Observation, Plan
+from kfws.plan.model import PLAN_FORMAT_VERSION, Change, Kind, Observation, Plan
 from kfws.safe_read import UnsafeFileError, read_bounded
 from kfws.sanitize import json_text
+from kfws.targets.dispatch import all_kinds, kind_named
 
 # Two copies of a 1 MiB ConfigMap (before, after) JSON-escaped, plus thousands of images.
 MAX_PLAN_BYTES = 16 << 20
@@ -39,7 +40,7 @@ def plan_to_dict(plan: Plan) -> dict[str, Any]:
     return {
         "formatVersion": plan.format_version,
         "workspace": {"path": plan.spec_path, "digest": plan.spec_digest},
-        "summary": {kind.value: plan.count(kind) for kind in ChangeKind},
+        "summary": {kind.value: plan.count(kind) for kind in all_kinds()},
         "changes": [
             {
                 "kind": c.kind.value,
@@ -63,6 +64,14 @@ def plan_to_json(plan: Plan) -> str:
     return json_text(text) + "\n"
 
 
+def _kind(value: Any) -> Kind:
+    """An image kind or a registered target's kind (kfws.targets.dispatch); else ValueError."""
+    kind = kind_named(str(value))
+    if kind is None:
+        raise ValueError(f"unknown change kind {str(value)[:40]!r}")
+    return kind
+
+
 def plan_from_dict(data: Any, *, source: str) -> Plan:
     if not isinstance(data, dict):
         raise PlanError("not a kfws plan (expected a JSON object)", where=source)
@@ -84,7 +93,7 @@ def plan_from_dict(data: Any, *, source: str) -> Plan:
             ),
             changes=tuple(
                 Change(
-                    kind=ChangeKind(c["kind"]),
+                    kind=_kind(c["kind"]),
                     target=str(c["target"]),
                     reason=str(c["reason"]),
                     before=c.get("before"),
@@ -159,10 +168,11 @@ def read_plan(path: Path) -> Plan:
     check_schema(data, where=where)
     plan = plan_from_dict(data, source=where)
     summary = data["summary"]
-    for kind in ChangeKind:
-        if summary[kind.value] != plan.count(kind):
+    for kind in all_kinds():
+        said = summary.get(kind.value, 0)  # a kind newer than the plan: it has none
+        if said != plan.count(kind):
             raise PlanError(
-                f"its summary says {summary[kind.value]} {kind.value} change(s) but it lists "
+                f"its summary says {said} {kind.value} change(s) but it lists "
                 f"{plan.count(kind)}: the file was edited",
                 where=where,
                 hint=REWRITE_HINT,

@@ -1,13 +1,13 @@
 """Sizes in the plan (pure): how big each image the plan builds or offers is, and the change
-against the image it replaces in the spawner, so a reviewer sees a 2 GB surprise before every
-user's node pulls it.
+against the image it replaces where a cluster target offers it, so a reviewer sees a 2 GB
+surprise before every user's node pulls it.
 
 A size entry (JSON-able, in a change's details): {"bytes": int | None, "source": "registry"
 (compressed: config + layers, what a node pulls) | "engine" (uncompressed: a local build not yet
 pushed) | "pending" (known after build) | "unknown", "replaces": the live option of the same
 repository or None, "replacesBytes": its compressed size or None}. Image changes get one as
-`details["size"]`; the spawner change gets `details["sizes"]`, one per option it adds or
-replaces, with "image" naming the option.
+`details["size"]`; a cluster change offering images (its view's `offers`) gets `details["sizes"]`,
+one per image it adds or replaces, with "image" naming it.
 """
 
 from __future__ import annotations
@@ -16,18 +16,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from kfws.errors import KfwsError
 from kfws.observe.model import Observed
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind
-from kfws.plan.spawner import repository
 from kfws.plan.why import why_rebuilt
-from kfws.spawner_yaml import read_spawner
+from kfws.reference import repository
+from kfws.targets.dispatch import offered_images, view
 
 
 def with_sizes(changes: list[Change], observed: Observed) -> list[Change]:
     """The changes, image and spawner changes carrying their size entries."""
     pending = {c.target: c for c in changes if c.kind.is_image}
-    live = _live_options(observed)
+    live = list(offered_images(observed))
     out: list[Change] = []
     for change in changes:
         if change.kind.is_image:
@@ -36,12 +35,12 @@ def with_sizes(changes: list[Change], observed: Observed) -> list[Change]:
                 old = change.target  # the tag's current image is the one replaced
             entry = {**_new_size(change.target, observed, pending), **_old_size(old, observed)}
             out.append(_add(change, size=entry, **_why(change, observed)))
-        elif change.kind is ChangeKind.UPDATE_SPAWNER:
+        elif (shown := view(change)) is not None and shown.offers:
             rows = [
                 {"image": new, **_new_size(new, observed, pending), **_old_size(old, observed)}
-                for new, old in _offered(change)
+                for new, old in shown.offers
             ]
-            out.append(_add(change, sizes=rows) if rows else change)
+            out.append(_add(change, sizes=rows))
         else:
             out.append(change)
     return out
@@ -60,31 +59,8 @@ def _add(change: Change, **extra: Any) -> Change:
     return dataclasses.replace(change, details={**change.details, **extra})
 
 
-def _live_options(observed: Observed) -> list[str]:
-    if observed.cluster is None:
-        return []
-    try:
-        live = read_spawner(observed.cluster.config_text)
-    except KfwsError:
-        return []  # the spawner planner reports it
-    return [o for g in live.groups for o in g.options]
-
-
 def _replaced(ref: str, live: list[str]) -> str | None:
     return next((o for o in live if repository(o) == repository(ref) and o != ref), None)
-
-
-def _offered(change: Change) -> list[tuple[str, str | None]]:
-    """(new option, the option it replaces or None) for each option the change adds."""
-    diff = change.details.get("diff")
-    groups = diff.get("groups") if isinstance(diff, Mapping) else None
-    seen: dict[str, str | None] = {}
-    for g in (groups or {}).values():
-        for r in g.get("replaced") or []:
-            seen.setdefault(str(r["after"]), str(r["before"]))
-        for o in g.get("added") or []:
-            seen.setdefault(str(o), None)
-    return list(seen.items())
 
 
 def _new_size(

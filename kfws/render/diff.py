@@ -1,22 +1,18 @@
-"""Unified diffs of the spawner config, shared by the text and Markdown renderers."""
+"""Unified diffs of a text a cluster change writes, shared by the targets' views."""
 
 from __future__ import annotations
 
 import difflib
 
-from kfws.plan.model import Change
 
-
-def spawner_diff(change: Change, *, context: int = 3) -> list[str]:
-    before = change.before if isinstance(change.before, str) else ""
-    after = change.after if isinstance(change.after, str) else ""
-    key = str(change.details.get("key", "spawner_ui_config.yaml"))
+def text_diff(before: object, after: object, name: str, *, context: int = 3) -> list[str]:
+    """before -> after (anything but a string counts as empty), as `a/NAME` -> `b/NAME`."""
     return list(
         difflib.unified_diff(
-            _lines(before),
-            _lines(after),
-            fromfile=f"a/{key}",
-            tofile=f"b/{key}",
+            _lines(before if isinstance(before, str) else ""),
+            _lines(after if isinstance(after, str) else ""),
+            fromfile=f"a/{name}",
+            tofile=f"b/{name}",
             n=context,
             lineterm="",
         )

@@ -7,12 +7,12 @@ mention trap, or close its code span or fence early."""
 
 from __future__ import annotations
 
-from kfws.plan.model import Change, ChangeKind, Plan
-from kfws.render.diff import spawner_diff
+from kfws.plan.model import Change, Plan
 from kfws.render.sizes import change_size, offered_sizes, size_words, why_lines
-from kfws.render.spawner import spawner_brief, spawner_list
 from kfws.render.text import summary_line
 from kfws.sanitize import html_text, md_code, md_fence, md_text
+from kfws.targets.base import ChangeView
+from kfws.targets.dispatch import view
 
 MAX_DIFF_LINES = 200  # GitHub comments top out at 65,536 characters; stay well below
 
@@ -62,16 +62,16 @@ def _size_cell(change: Change) -> str:
 
 
 def _cell(change: Change) -> str:
-    """The spawner change's cell is short; its list follows the table."""
-    return spawner_brief(change) if change.kind is ChangeKind.UPDATE_SPAWNER else change.reason
+    """A cluster change's cell is short (its target's brief); its lists follow the table."""
+    shown = view(change)
+    return shown.brief if shown is not None else change.reason
 
 
-def _spawner_list(change: Change) -> list[str]:
-    listed = spawner_list(change, md_code, md_text)
-    if not listed:
+def _lists(change: Change, shown: ChangeView) -> list[str]:
+    if not shown.lists:
         return []
-    lines = [f"**Spawner** {md_code(change.target)}:", ""]
-    for name, items, is_group in listed:
+    lines = [f"**{shown.title}** {md_code(change.target)}:", ""]
+    for name, items, is_group in shown.lists:
         if is_group:
             lines.append(f"- **{name}**")
             lines.extend(f"  - {i}" for i in items)
@@ -81,25 +81,27 @@ def _spawner_list(change: Change) -> list[str]:
 
 
 def _details(change: Change) -> list[str]:
-    if change.kind is ChangeKind.UPDATE_SPAWNER:
-        diff = spawner_diff(change)
-        shown = diff[:MAX_DIFF_LINES]
-        body = md_fence(shown, "diff")
-        if len(diff) > len(shown):
-            body.append(
-                f"_{len(diff) - len(shown)} more diff lines not shown; "
-                "run `kfws show` on the saved plan for all of them._"
-            )
+    shown = view(change, md_code, md_text)
+    listed: list[str] = []
+    if shown is not None:  # a cluster target's change, as the target shows it
+        body = list(shown.lines)
+        listed = _lists(change, shown)
+        if shown.diff:
+            diff = list(shown.diff)
+            kept = diff[:MAX_DIFF_LINES]
+            body += md_fence(kept, "diff")
+            if len(diff) > len(kept):
+                body.append(
+                    f"_{len(diff) - len(kept)} more diff lines not shown; "
+                    "run `kfws show` on the saved plan for all of them._"
+                )
     elif change.kind.is_image:
         body = [f"inputs {md_code(str(change.details.get('input_digest', '')))}"]
         why = why_lines(change)
         if why:
             body += ["", "Why:", *(f"- {md_text(w)}" for w in why)]
-    elif change.kind is ChangeKind.RESTART_WEBAPP:
-        body = [f"mode {md_code(str(change.details.get('mode', 'rollout')))}"]
     else:  # ChangeKind.CHECK_IMAGE
         body = [f"contract {md_code(', '.join(change.details.get('kinds', [])))}"]
-    listed = _spawner_list(change) if change.kind is ChangeKind.UPDATE_SPAWNER else []
     return [
         *listed,
         f"<details><summary>{change.kind.value} <code>{html_text(change.target)}</code></summary>",

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kfws.plan.model import Change, ChangeKind
+from kfws.plan.model import Change, ClusterKind
 
 _UNITS = ("B", "kB", "MB", "GB", "TB")
 
@@ -64,8 +64,8 @@ def change_size(change: Change) -> str | None:
 
 
 def offered_sizes(change: Change) -> list[tuple[str, Mapping[str, Any]]]:
-    """[(option, entry)] for the spawner change's offered images, in plan order."""
-    rows = change.details.get("sizes") if change.kind is ChangeKind.UPDATE_SPAWNER else None
+    """[(image, entry)] for a cluster change's offered images (kfws.plan.sizes), in plan order."""
+    rows = change.details.get("sizes") if isinstance(change.kind, ClusterKind) else None
     if not isinstance(rows, list):
         return []
     return [(str(r.get("image")), r) for r in rows if isinstance(r, Mapping)]

@@ -16,6 +16,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from kfws import output
 from kfws.apply.verify import CheckOutcome, CheckTarget, VerifyOptions, run_checks
 from kfws.check import CheckKind
 from kfws.observe.check_cache import CheckCache
@@ -68,7 +69,7 @@ def check(
     opts = VerifyOptions(
         "kubeflow", timeout, prober=need_env("KFWS_PROBE_IMAGE"), cache=CheckCache(tmp_path / "c")
     )
-    (outcome,) = run_checks([CheckTarget(ref, ref, None, (kind,))], opts)
+    (outcome,) = run_checks([CheckTarget(ref, ref, None, (kind,))], opts, output)
     return outcome
 
 

@@ -12,7 +12,7 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from kfws.apply.spawner import LEASE_NAME
+from kfws.targets.lock import LEASE_NAME
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
 

@@ -310,7 +310,7 @@ def test_unlock_says_whether_the_holder_renews_and_asks_before_breaking_a_live_l
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from kfws.apply.spawner import LEASE_NAME
+    from kfws.targets.lock import LEASE_NAME
 
     ns = k8s.namespace()
     coord = client.CoordinationV1Api(k8s.admin_client())

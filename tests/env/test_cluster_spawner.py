@@ -12,22 +12,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from kubernetes import client
 
-from kfws.apply.spawner import (
-    ANN_HASH,
-    ANN_OWNED,
-    LEASE_NAME,
-    apply_cluster_changes,
-    backup_name,
-    import_spawner,
-    rollback,
-    unlock,
-)
+from kfws import output
 from kfws.errors import ApplyError, ClusterError
-from kfws.observe.cluster import observe_cluster
-from kfws.plan.model import ChangeKind
-from kfws.plan.spawner import plan_spawner, text_hash
-from kfws.spawner_yaml import read_spawner
 from kfws.spec.model import ClusterSpec, RestartMode, SpawnerGroup, SpawnerSpec, Spec
+from kfws.targets import spawner
+from kfws.targets.backups import backup_name
+from kfws.targets.fingerprint import text_hash
+from kfws.targets.lock import LEASE_NAME, unlock
+from kfws.targets.run import apply_cluster_changes
+from kfws.targets.spawner.annotations import ANN_HASH, ANN_OWNED
+from kfws.targets.spawner.config_yaml import read_spawner
+from kfws.targets.spawner.kinds import RESTART, UPDATE
+from kfws.targets.spawner.observe import observe_cluster
+from kfws.targets.spawner.plan import plan_spawner
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
 from tests.unit.factories import spec as make_spec
@@ -52,13 +49,21 @@ def add_new_image(ns: str, restart: RestartMode) -> Spec:
 
 def plan(ws: Spec) -> tuple[object, list[object]]:
     state = observe_cluster(ws.cluster, context=None)
-    return state, plan_spawner(ws, {}, state).changes  # type: ignore[return-value]
+    return state, list(plan_spawner(ws, {}, state).changes)
 
 
 def apply(changes: list[object], **kw: object) -> list[str]:
     args: dict[str, object] = {"context": None, "lock_timeout": 5, "rollout_timeout": 60}
     args.update(kw)
-    return apply_cluster_changes(changes, **args)  # type: ignore[arg-type]
+    ns = str(changes[0].details["namespace"])  # type: ignore[attr-defined]
+    return apply_cluster_changes(changes, ns, reporter=output, **args)  # type: ignore[arg-type]
+
+
+def rollback(cluster: ClusterSpec, **kw: object) -> list[str]:
+    """The spawner target's rollback, approved, reporting to the terminal."""
+    args: dict[str, object] = {"to": None, "allow_gitops_owned": False, "reporter": output}
+    args.update(kw)
+    return spawner.rollback(cluster, confirm=lambda changes: None, **args)  # type: ignore[arg-type]
 
 
 def config_data(admin: client.ApiClient, ns: str, name: str) -> dict[str, str]:
@@ -126,7 +131,7 @@ def test_apply_changes_only_the_added_line_and_rolls_out(admin: client.ApiClient
     core.patch_namespaced_config_map(name, ns, {"data": {"other.yaml": "keep:  me # as is\n"}})
     ws = add_new_image(ns, RestartMode.ROLLOUT)
     _, changes = plan(ws)
-    assert [c.kind for c in changes] == [ChangeKind.UPDATE_SPAWNER, ChangeKind.RESTART_WEBAPP]  # type: ignore[attr-defined]
+    assert [c.kind for c in changes] == [UPDATE, RESTART]  # type: ignore[attr-defined]
     assert changes[0].details["diff"]["groups"]["image"]["added"] == [NEW]  # type: ignore[attr-defined]
     old_pods = {p.metadata.uid for p in k8s.ready_pods(core, ns)}
     lines = apply(changes)
@@ -247,7 +252,7 @@ def test_rollback_restores_the_previous_config(admin: client.ApiClient) -> None:
 
 def test_import_round_trips_to_a_plan_without_spawner_changes() -> None:
     for ns in (k8s.namespace(), k8s.legacy_namespace()):
-        live = import_spawner(ClusterSpec(namespace=ns), context=None)
+        live = read_spawner(observe_cluster(ClusterSpec(namespace=ns), context=None).config_text)
         groups = tuple(SpawnerGroup(g.key, g.value or "", g.options) for g in live.groups)
         ws = workspace(ns, RestartMode.ROLLOUT, *groups)
         ws = dataclasses.replace(

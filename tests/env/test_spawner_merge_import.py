@@ -15,11 +15,8 @@ import pytest
 import yaml
 from kubernetes import client
 
-from kfws.apply.spawner import apply_cluster_changes
-from kfws.observe.cluster import observe_cluster
+from kfws import output
 from kfws.plan.model import Change
-from kfws.plan.spawner import ANN_ADDED, plan_spawner
-from kfws.spawner_yaml import read_spawner
 from kfws.spec.load import load_spec
 from kfws.spec.model import (
     ClusterSpec,
@@ -29,6 +26,11 @@ from kfws.spec.model import (
     SpawnerSpec,
     Spec,
 )
+from kfws.targets.run import apply_cluster_changes
+from kfws.targets.spawner.annotations import ANN_ADDED
+from kfws.targets.spawner.config_yaml import read_spawner
+from kfws.targets.spawner.observe import observe_cluster
+from kfws.targets.spawner.plan import plan_spawner
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
 from tests.env.kfws_cli import run_kfws
@@ -51,11 +53,14 @@ def workspace(ns: str, *groups: SpawnerGroup, **flags: object) -> Spec:
 
 
 def plan(ws: Spec) -> list[Change]:
-    return plan_spawner(ws, {}, observe_cluster(ws.cluster, context=None)).changes
+    return list(plan_spawner(ws, {}, observe_cluster(ws.cluster, context=None)).changes)
 
 
 def apply(changes: list[Change]) -> list[str]:
-    return apply_cluster_changes(changes, context=None, lock_timeout=5, rollout_timeout=60)
+    ns = str(changes[0].details["namespace"])
+    return apply_cluster_changes(
+        changes, ns, context=None, lock_timeout=5, rollout_timeout=60, reporter=output
+    )
 
 
 def config_map(admin: client.ApiClient, ns: str) -> tuple[str, client.V1ConfigMap]:

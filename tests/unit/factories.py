@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from kfws.observe.model import BuildInputs, ClusterState, ImageState, Observed
+from kfws.observe.model import BuildInputs, ImageState, Observed
 from kfws.plan.model import Plan
 from kfws.spec.model import (
     ClusterSpec,
@@ -17,6 +17,7 @@ from kfws.spec.model import (
     SpawnerSpec,
     Spec,
 )
+from kfws.targets.spawner.state import SpawnerState
 
 REGISTRY = "reg.example.com"
 BASE = f"{REGISTRY}/base/notebook:1"
@@ -84,9 +85,9 @@ SEED_CONFIG = (
 )
 
 
-def cluster_state(text: str | None = None, **changes: object) -> ClusterState:
+def cluster_state(text: str | None = None, **changes: object) -> SpawnerState:
     """The Kubeflow 1.10 seed config as the cluster half of an observation."""
-    live = ClusterState(
+    live = SpawnerState(
         namespace="kubeflow",
         deployment="jupyter-web-app-deployment",
         deployment_generation=3,
@@ -127,7 +128,7 @@ def full_plan_inputs() -> tuple[Spec, Observed]:
                 ),
             ),
         ),
-        cluster=cluster_state(),
+        targets={"spawner": cluster_state()},
     )
     return ws, seen
 

@@ -57,7 +57,8 @@ def test_the_writer_narrows_every_write_to_an_existing_object_by_name() -> None:
         ("leases", "update"): {"kfws-apply"},
     }
     # the backup name is the one kfws writes
-    from kfws.apply.spawner import LEASE_NAME, backup_name
+    from kfws.targets.backups import backup_name
+    from kfws.targets.lock import LEASE_NAME
 
     assert backup_name("jupyter-web-app-config-5t7h8kd9c2") in text and LEASE_NAME in text
 

@@ -36,8 +36,8 @@ PLAN_PATH = textwrap.dedent(
     build_parser()
     from kfws.commands.plan import make, run
     from kfws.observe.observe import observe
-    from kfws.observe.cluster import observe_cluster
     from kfws.observe.notebooks import observe_notebooks
+    from kfws.targets.spawner.observe import observe_cluster
     from kfws.plan.build import make_plan
     from kfws.render import render
     from kfws.spec.model import ClusterSpec

@@ -7,6 +7,7 @@ from kfws.observe.model import Observed
 from kfws.plan.checks import plan_checks
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import SpawnerGroup, SpawnerSpec
+from kfws.targets.spawner.kinds import UPDATE
 from tests.unit import factories as f
 
 DIGEST = "sha256:" + "d" * 64
@@ -28,7 +29,7 @@ def setup() -> tuple[object, Observed]:
 
 
 def spawner_change() -> Change:
-    return Change(ChangeKind.UPDATE_SPAWNER, "configmap/kubeflow/cm", "options")
+    return Change(UPDATE, "configmap/kubeflow/cm", "options")
 
 
 def test_nothing_to_change_checks_nothing() -> None:

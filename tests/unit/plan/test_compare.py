@@ -117,10 +117,10 @@ def test_dropped_and_added_changes_are_named() -> None:
 
 def test_a_configmap_changed_by_someone_else_is_stale_and_names_them() -> None:
     ws, seen = full_plan_inputs()
-    assert seen.cluster is not None
-    text = seen.cluster.config_text.replace("hideRegistry: true", "hideRegistry: false")
+    assert "spawner" in seen.targets
+    text = seen.targets["spawner"].config_text.replace("hideRegistry: true", "hideRegistry: false")
     moved = dataclasses.replace(
-        seen, cluster=cluster_state(text=text, config_map_resource_version="900")
+        seen, targets={"spawner": cluster_state(text=text, config_map_resource_version="900")}
     )
     fresh = make_plan(ws, moved, spec_path="workspace.yaml")
     result = compare_plans(
@@ -144,9 +144,9 @@ def test_a_configmap_changed_by_someone_else_is_stale_and_names_them() -> None:
 def test_a_change_no_longer_needed_is_not_called_absent() -> None:
     """Someone applied the same edit by hand: the fresh plan has no spawner change at all."""
     ws, seen = full_plan_inputs()
-    assert seen.cluster is not None
+    assert "spawner" in seen.targets
     after = next(c.after for c in full_plan().changes if c.kind.value == "update-spawner")
-    done = dataclasses.replace(seen, cluster=cluster_state(text=after))
+    done = dataclasses.replace(seen, targets={"spawner": cluster_state(text=after)})
     fresh = make_plan(ws, done, spec_path="workspace.yaml")
     result = compare_plans(
         full_plan(), fresh, declared_images={"nb", "tools"}, config_writer=WRITER

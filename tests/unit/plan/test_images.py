@@ -1,13 +1,11 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 
 import pytest
 
 from kfws.errors import PlanError
-from kfws.observe.model import ClusterState
-from kfws.plan.images import APPLIED_DIGESTS, applied_digests, plan_images
+from kfws.plan.images import plan_images
 from kfws.plan.model import PENDING_DIGEST, ChangeKind
 from tests.unit.factories import REGISTRY, image, inputs, observed, spec, state
 
@@ -85,20 +83,6 @@ def test_digest_refs_are_pending_for_images_this_plan_builds() -> None:
     assert part.refs_by_tag == {"aa": ref("aa", a.tag), "bb": ref("bb", b.tag)}
 
 
-def _cluster(annotations: dict[str, str]) -> ClusterState:
-    return ClusterState(
-        namespace="kubeflow",
-        deployment="web",
-        deployment_generation=1,
-        deployment_labels={},
-        config_map="cm",
-        config_map_resource_version="1",
-        config_key="spawner_ui_config.yaml",
-        config_text="",
-        config_annotations=annotations,
-    )
-
-
 @pytest.mark.parametrize(
     ("label", "applied", "says", "never"),
     [
@@ -122,14 +106,7 @@ def test_a_rebuild_says_whether_the_tag_was_overwritten_or_the_inputs_changed(
     ins = inputs("nb", "1", tag="v1")
     obs = observed((ins, state(ref("nb", "v1"), registry=DIGEST, label=label)))
     record = {ref("nb", "v1"): applied} if applied else {}
-    obs = dataclasses.replace(
-        obs, cluster=_cluster({APPLIED_DIGESTS: json.dumps(record)} if record else {})
-    )
+    obs = dataclasses.replace(obs, applied_digests=record)
     (change,) = plan_images(spec(image("nb", "v1")), obs).changes
     assert change.kind is ChangeKind.REBUILD_IMAGE
     assert says in change.reason and never not in change.reason
-
-
-@pytest.mark.parametrize("raw", ["[1]", "{not json", '{"a": 1}', ""])
-def test_a_hostile_applied_digests_annotation_reads_as_nothing_recorded(raw: str) -> None:
-    assert applied_digests({APPLIED_DIGESTS: raw}) == {}

@@ -17,6 +17,7 @@ from kfws.plan.planfile import (
     workspace_path,
     write_plan,
 )
+from kfws.targets.spawner.kinds import UPDATE
 from tests.unit.factories import full_plan
 
 PLAN = full_plan()
@@ -174,10 +175,10 @@ def test_saved_plans_match_the_published_schema() -> None:
 
 
 def test_invisible_characters_are_escaped_in_the_json() -> None:
-    from kfws.plan.model import Change, ChangeKind
+    from kfws.plan.model import Change
 
     text = "image:\n  value: evil\u202e\u0085\n"
-    change = Change(ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "r", "a: 1\n", text, {})
+    change = Change(UPDATE, "configmap/kf/cm", "r", "a: 1\n", text, {})
     written = plan_to_json(Plan("w.yaml", "sha256:" + "0" * 64, (), (change,)))
     assert "\u202e" not in written and "\\u202e" in written and "\\u0085" in written
     assert json.loads(written)["changes"][0]["after"] == text

@@ -8,6 +8,7 @@ from kfws.observe.model import ImageSize
 from kfws.plan.build import make_plan
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import SpawnerGroup, SpawnerSpec
+from kfws.targets.spawner.kinds import UPDATE
 from tests.unit.factories import REGISTRY, cluster_state, image, inputs, observed, spec, state
 
 NB_NEW = f"{REGISTRY}/team/nb:kfws1-{'1' * 24}"
@@ -45,7 +46,7 @@ def _plan(nb_engine: str | None = None, sizes: dict[str, ImageSize] | None = Non
         EXT_OLD: ImageSize(500, "registry"),
     }
     seen = dataclasses.replace(
-        seen, cluster=cluster_state(LIVE), sizes={**default_sizes, **(sizes or {})}
+        seen, targets={"spawner": cluster_state(LIVE)}, sizes={**default_sizes, **(sizes or {})}
     )
     return list(make_plan(ws, seen, spec_path="workspace.yaml").changes)
 
@@ -74,7 +75,7 @@ def test_a_push_has_the_engine_size() -> None:
 
 
 def test_the_spawner_change_sizes_each_offered_image_against_the_one_it_replaces() -> None:
-    spawner = _kind(_plan(), ChangeKind.UPDATE_SPAWNER)
+    spawner = _kind(_plan(), UPDATE)
     rows = {r["image"]: r for r in spawner.details["sizes"]}
     assert rows[TOOLS_NEW] == {
         "image": TOOLS_NEW,

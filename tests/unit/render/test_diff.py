@@ -1,18 +1,15 @@
-"""The spawner config's unified diff: three lines of context, the key as the file name, lines
-split on "\\n" only, a saved plan's non-text before/after read as empty."""
+"""The unified diff of a text a cluster change writes: three lines of context, the given name as
+the file name, lines split on "\\n" only, a saved plan's non-text before/after read as empty."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
-from kfws.plan.model import Change, ChangeKind
-from kfws.render.diff import spawner_diff
+from kfws.render.diff import text_diff
 
 
-def change(before: object, after: object, **details: Any) -> Change:
-    return Change(ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "r", before, after, details)
+def diff(before: object, after: object, name: str = "spawner_ui_config.yaml") -> list[str]:
+    return text_diff(before, after, name)
 
 
 TEN = "".join(f"line {i}\n" for i in range(1, 11))
@@ -20,7 +17,7 @@ TEN = "".join(f"line {i}\n" for i in range(1, 11))
 
 def test_three_lines_of_context_around_a_change_named_by_the_key() -> None:
     after = TEN.replace("line 5\n", "line five\n")
-    assert spawner_diff(change(TEN, after, key="spawner_ui_config.yaml")) == [
+    assert diff(TEN, after) == [
         "--- a/spawner_ui_config.yaml",
         "+++ b/spawner_ui_config.yaml",
         "@@ -2,7 +2,7 @@",
@@ -35,15 +32,8 @@ def test_three_lines_of_context_around_a_change_named_by_the_key() -> None:
     ]
 
 
-def test_the_key_is_the_file_name_and_defaults_to_the_spawner_key() -> None:
-    assert spawner_diff(change("a\n", "b\n", key="other.yaml"))[:2] == [
-        "--- a/other.yaml",
-        "+++ b/other.yaml",
-    ]
-    assert spawner_diff(change("a\n", "b\n"))[:2] == [
-        "--- a/spawner_ui_config.yaml",
-        "+++ b/spawner_ui_config.yaml",
-    ]
+def test_the_name_is_the_file_name() -> None:
+    assert diff("a\n", "b\n", "other.yaml")[:2] == ["--- a/other.yaml", "+++ b/other.yaml"]
 
 
 @pytest.mark.parametrize(
@@ -55,9 +45,9 @@ def test_the_key_is_the_file_name_and_defaults_to_the_spawner_key() -> None:
     ],
 )
 def test_lines_and_non_text_sides(before: object, after: object, expected: list[str]) -> None:
-    assert spawner_diff(change(before, after))[2:] == expected
+    assert diff(before, after)[2:] == expected
 
 
 def test_a_missing_final_newline_is_no_change() -> None:
-    assert spawner_diff(change("a\nb", "a\nb\n")) == []
-    assert spawner_diff(change(None, "")) == []
+    assert diff("a\nb", "a\nb\n") == []
+    assert diff(None, "") == []

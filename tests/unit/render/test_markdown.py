@@ -4,6 +4,7 @@ import re
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.markdown import MAX_DIFF_LINES, render_markdown
+from kfws.targets.spawner.kinds import RESTART, UPDATE
 from tests.unit.render.test_text import EVERY_KIND
 
 
@@ -14,9 +15,7 @@ def plan_with(*changes: Change) -> Plan:
 def spawner(n_lines: int) -> Change:
     before = "".join(f"line {i}\n" for i in range(n_lines))
     after = "".join(f"LINE {i}\n" for i in range(n_lines))
-    return Change(
-        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "options changed", before, after, {}
-    )
+    return Change(UPDATE, "configmap/kf/cm", "options changed", before, after, {})
 
 
 def test_summary_table_and_collapsible_diff() -> None:
@@ -43,7 +42,7 @@ def test_stale_plans_carry_a_warning_first() -> None:
 def test_outside_text_cannot_break_out_of_its_place() -> None:
     """A ConfigMap line, a reason or a target from a hostile plan file or cluster."""
     evil = Change(
-        ChangeKind.UPDATE_SPAWNER,
+        UPDATE,
         "configmap/kf/cm`</code></summary><script>x</script>",
         "add <img src=x onerror=alert(1)> [x](http://evil) | cell",
         "a: 1\n",
@@ -178,7 +177,7 @@ def test_the_diff_cap_is_200_lines_and_the_note_counts_the_rest() -> None:
 def test_a_restart_in_another_mode_and_a_check_without_kinds() -> None:
     md = render_markdown(
         plan_with(
-            Change(ChangeKind.RESTART_WEBAPP, "d", "r", None, None, {"mode": "none"}),
+            Change(RESTART, "d", "r", None, None, {"mode": "none"}),
             Change(ChangeKind.CHECK_IMAGE, "i", "c", None, None, {}),
         )
     )

@@ -6,6 +6,7 @@ import pytest
 
 from kfws.plan.model import Change, ChangeKind
 from kfws.render.sizes import change_size, delta, human, offered_sizes, size_words, why_lines
+from kfws.targets.spawner.kinds import UPDATE
 
 
 @pytest.mark.parametrize(
@@ -118,9 +119,9 @@ def test_only_image_changes_have_a_size_and_why_and_only_the_spawner_offers_size
     assert why_lines(_change(ChangeKind.REBUILD_IMAGE, why=["a", 3])) == ["a", "3"]
     assert why_lines(_change(ChangeKind.REBUILD_IMAGE, why="a")) == []
     assert why_lines(_change(ChangeKind.CHECK_IMAGE, why=["a"])) == []
-    assert offered_sizes(_change(ChangeKind.UPDATE_SPAWNER, sizes=rows)) == [
+    assert offered_sizes(_change(UPDATE, sizes=rows)) == [
         ("r/a:1", rows[0]),
         ("None", rows[2]),
     ]
-    assert offered_sizes(_change(ChangeKind.UPDATE_SPAWNER, sizes={"image": "x"})) == []
+    assert offered_sizes(_change(UPDATE, sizes={"image": "x"})) == []
     assert offered_sizes(_change(ChangeKind.BUILD_IMAGE, sizes=rows)) == []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.text import render_text, summary_line
+from kfws.targets.spawner.kinds import RESTART, UPDATE
 
 EMPTY = Plan("workspace.yaml", "sha256:" + "a" * 64, (), ())
 
@@ -20,7 +21,7 @@ BUILD = Change(
 )
 PUSH = Change(ChangeKind.PUSH_IMAGE, "r/b:t", "engine has it", None, "sha256:2", {})
 SPAWNER = Change(
-    ChangeKind.UPDATE_SPAWNER,
+    UPDATE,
     "configmap/kubeflow/cm",
     "image options changed",
     "image:\n  options:\n  - a\n# keep\n",
@@ -62,7 +63,7 @@ def test_stale_warning_comes_first() -> None:
 def test_outside_text_cannot_drive_the_terminal() -> None:
     """A hostile ConfigMap line, reason or target: shown, but as visible escapes."""
     evil = Change(
-        ChangeKind.UPDATE_SPAWNER,
+        UPDATE,
         "configmap/kubeflow/cm\x1b]0;owned\x07",
         "add x\x1b[2J\u202eevil",
         "a: 1\n",
@@ -105,14 +106,14 @@ EVERY_KIND = plan_with(
     Change(ChangeKind.PUSH_IMAGE, "r/c:t", "engine has it", None, None, {}),
     Change(ChangeKind.CHECK_IMAGE, "r/a:t", "contract", None, None, {"kinds": ["lab", "ssh"]}),
     Change(
-        ChangeKind.UPDATE_SPAWNER,
+        UPDATE,
         "configmap/kf/cm",
         "image options changed",
         "a: 1\n",
         "a: 2\n",
         {"diff": DIFF, "sizes": [{"image": "r/a:t", "bytes": 1000, "source": "registry"}]},
     ),
-    Change(ChangeKind.RESTART_WEBAPP, "deployment/kf/jwa", "reload", None, None, {}),
+    Change(RESTART, "deployment/kf/jwa", "reload", None, None, {}),
     warnings=("careful",),
 )
 
@@ -193,7 +194,7 @@ def test_every_kind_in_colour() -> None:
 def test_a_restart_without_a_mode_is_a_rollout_and_a_check_without_kinds_is_empty() -> None:
     text = render_text(
         plan_with(
-            Change(ChangeKind.RESTART_WEBAPP, "d", "r", None, None, {"mode": "none"}),
+            Change(RESTART, "d", "r", None, None, {"mode": "none"}),
             Change(ChangeKind.CHECK_IMAGE, "i", "c", None, None, {}),
         )
     )

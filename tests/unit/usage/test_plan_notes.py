@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kfws.plan.model import Change, ChangeKind, Plan
+from kfws.plan.model import Change, Plan
+from kfws.targets.spawner.kinds import UPDATE
 from kfws.usage.model import Notebooks, NotebookUse
 from kfws.usage.plan_notes import removed_options, usage_notes
 from kfws.usage.report import build_report
@@ -12,9 +13,7 @@ GONE = "reg.example.com/team/old:v0"
 
 
 def plan(*details: dict[str, object]) -> Plan:
-    changes = tuple(
-        Change(ChangeKind.UPDATE_SPAWNER, "configmap/kubeflow/cm", "r", details=d) for d in details
-    )
+    changes = tuple(Change(UPDATE, "configmap/kubeflow/cm", "r", details=d) for d in details)
     return Plan("ws.yaml", "sha256:" + "0" * 64, (), changes)
 
 

@@ -7,14 +7,15 @@ import dataclasses
 
 import pytest
 
-from kfws.plan.model import Change, ChangeKind, Plan
-from kfws.plan.spawner import plan_spawner
+from kfws.plan.model import Change, Plan
 from kfws.render.markdown import render_markdown
-from kfws.render.spawner import show_value, spawner_brief, spawner_items
 from kfws.render.text import render_text
 from kfws.sanitize import md_code
 from kfws.spec.model import OptionsMode, SpawnerGroup
-from tests.unit.plan.test_spawner import (
+from kfws.targets.spawner.kinds import UPDATE
+from kfws.targets.spawner.plan import plan_spawner
+from kfws.targets.spawner.view import show_value, spawner_brief, spawner_items
+from tests.unit.targets.spawner.test_plan import (
     MERGED,
     OLD,
     SCIPY_11,
@@ -106,16 +107,12 @@ def test_a_saved_plan_with_a_broken_diff_falls_back_to_the_reason(diff: object) 
 
 
 def test_change_without_details_still_renders() -> None:
-    bare = Change(
-        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "image options changed", "a\n", "b\n"
-    )
+    bare = Change(UPDATE, "configmap/kf/cm", "image options changed", "a\n", "b\n")
     assert "image options changed" in render_text(Plan("w", "sha256:" + "a" * 64, (), (bare,)))
 
 
 def _with_diff(diff: object) -> Change:
-    return Change(
-        ChangeKind.UPDATE_SPAWNER, "configmap/kf/cm", "the reason", "a\n", "b\n", {"diff": diff}
-    )
+    return Change(UPDATE, "configmap/kf/cm", "the reason", "a\n", "b\n", {"diff": diff})
 
 
 @pytest.mark.parametrize(
@@ -164,3 +161,14 @@ def test_flags_keep_a_written_as_note_only_when_it_is_text() -> None:
 def test_the_brief_of_a_group_with_nothing_countable_says_updated() -> None:
     diff = {"groups": {"imageGroupOne": {}, "imageGroupTwo": {"added": ["a", "b"]}}, "flags": {}}
     assert spawner_brief(_with_diff(diff)) == "imageGroupOne: updated; imageGroupTwo: 2 added"
+
+
+def test_the_diff_names_the_key_and_defaults_to_the_spawner_key() -> None:
+    from kfws.targets.spawner.view import view
+
+    def names(**details: object) -> list[str]:
+        change = Change(UPDATE, "configmap/kf/cm", "r", "a\n", "b\n", details)
+        return list(view(change, str, str).diff[:2])
+
+    assert names(key="other.yaml") == ["--- a/other.yaml", "+++ b/other.yaml"]
+    assert names() == ["--- a/spawner_ui_config.yaml", "+++ b/spawner_ui_config.yaml"]

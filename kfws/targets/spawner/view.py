@@ -1,10 +1,11 @@
-"""The spawner change as a reviewer reads it (pure): per group, each option added, removed and
-replaced (old -> new), the default's change, a reorder; then each flag's change. Shared by the
-text and Markdown renderers; the unified diff is shown after it (text) or collapsed (Markdown).
+"""The spawner target's changes as a reviewer reads them (pure): per group, each option added,
+removed and replaced (old -> new), the default's change, a reorder; then each flag's change; and
+the unified diff of the key (shown after it in text, collapsed in Markdown). The renderers get it
+as a ChangeView through the target table.
 
-Reads the structured diff the planner put in `details["diff"]` (kfws.plan.spawner) and trusts
-none of it: a saved plan is a file anyone can edit, so every field is type-checked and a change
-without a usable diff falls back to its one-line reason.
+Reads the structured diff the planner put in `details["diff"]` (kfws.targets.spawner.plan) and
+trusts none of it: a saved plan is a file anyone can edit, so every field is type-checked and a
+change without a usable diff falls back to its one-line reason.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from kfws.plan.model import Change
+from kfws.render.diff import text_diff
+from kfws.targets.base import ChangeView
+from kfws.targets.spawner.kinds import UPDATE
 
 Item = tuple[str, str, str | None, str | None]  # (verb, first, second, note)
 # the names a diff may use (a saved plan naming anything else is not rendered from its diff)
@@ -136,3 +140,33 @@ def spawner_list(
                 lines.append(f"{code(first)} -> {code(second or '')}{tail}")
         out.append((name, lines, not (its and its[0][0] == "set")))
     return out
+
+
+def view(change: Change, code: Callable[[str], str], text: Callable[[str], str]) -> ChangeView:
+    if change.kind is not UPDATE:  # the restart
+        mode = str(change.details.get("mode", "rollout"))
+        return ChangeView(brief=change.reason, lines=(f"mode {code(mode)}",))
+    key = str(change.details.get("key", "spawner_ui_config.yaml"))
+    return ChangeView(
+        brief=spawner_brief(change),
+        title="Spawner",
+        lists=tuple((n, tuple(items), g) for n, items, g in spawner_list(change, code, text)),
+        diff=tuple(text_diff(change.before, change.after, key)),
+        offers=tuple(offered(change)),
+    )
+
+
+def offered(change: Change) -> list[tuple[str, str | None]]:
+    """(new option, the option it replaces or None) for each option the change adds. A saved
+    plan is hostile: anything not of the planner's shape is skipped."""
+    diff = change.details.get("diff")
+    groups = diff.get("groups") if isinstance(diff, Mapping) else None
+    seen: dict[str, str | None] = {}
+    for g in groups.values() if isinstance(groups, Mapping) else ():
+        if not isinstance(g, Mapping):
+            continue
+        for r in g.get("replaced") or []:
+            if isinstance(r, Mapping) and "after" in r and "before" in r:
+                seen.setdefault(str(r["after"]), str(r["before"]))
+        seen.update({str(o): None for o in _strs(g.get("added")) if str(o) not in seen})
+    return list(seen.items())

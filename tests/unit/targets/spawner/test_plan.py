@@ -8,10 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kfws.observe.model import ClusterState
-from kfws.plan.model import PENDING_DIGEST, ChangeKind
-from kfws.plan.spawner import ANN_ADDED, plan_spawner, text_hash
-from kfws.spawner_yaml import read_spawner
+from kfws.plan.model import PENDING_DIGEST
 from kfws.spec.model import (
     ClusterSpec,
     OptionsMode,
@@ -20,16 +17,22 @@ from kfws.spec.model import (
     SpawnerSpec,
     Spec,
 )
+from kfws.targets.fingerprint import text_hash
+from kfws.targets.spawner.annotations import ANN_ADDED
+from kfws.targets.spawner.config_yaml import read_spawner
+from kfws.targets.spawner.kinds import RESTART, UPDATE
+from kfws.targets.spawner.plan import plan_spawner
+from kfws.targets.spawner.state import SpawnerState
 from tests.unit.factories import cluster_state, image, spec
 
-SEED = Path(__file__).resolve().parents[3] / "hack" / "k8s" / "seed"
+SEED = Path(__file__).resolve().parents[4] / "hack" / "k8s" / "seed"
 KF110 = (SEED / "spawner_ui_config-kf1.10.yaml").read_text()
 KF10 = (SEED / "spawner_ui_config-kf1.0.yaml").read_text()
 SCIPY = "ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:v1.10.0"
 SUDO = "reg.example.com/team/jupyter-sudo:kfws1-aaaaaaaaaaaaaaaaaaaaaaaa"
 
 
-def cluster(text: str = KF110, gitops: str | None = None) -> ClusterState:
+def cluster(text: str = KF110, gitops: str | None = None) -> SpawnerState:
     return cluster_state(text, gitops_owner=gitops)
 
 
@@ -51,7 +54,7 @@ def test_adding_a_managed_image_plans_exactly_that() -> None:
     ws = workspace(SpawnerGroup("image", SCIPY, options))
     part = plan_spawner(ws, {"jupyter-sudo": SUDO}, cluster())
     update, restart = part.changes
-    assert update.kind is ChangeKind.UPDATE_SPAWNER
+    assert update.kind is UPDATE
     assert update.target == "configmap/kubeflow/jupyter-web-app-config-abc"
     assert update.before == KF110
     changed = [
@@ -69,7 +72,7 @@ def test_adding_a_managed_image_plans_exactly_that() -> None:
     assert update.details["afterHash"] == text_hash(update.after)
     assert update.reason == f"image: add {SUDO}"
     json.dumps(dict(update.details))  # JSON-able
-    assert restart.kind is ChangeKind.RESTART_WEBAPP
+    assert restart.kind is RESTART
     assert restart.target == "deployment/kubeflow/jupyter-web-app-deployment"
     assert restart.details["mode"] == "rollout"
     assert restart.details["configHash"] == update.details["afterHash"]
@@ -78,7 +81,7 @@ def test_adding_a_managed_image_plans_exactly_that() -> None:
         + text_hash(KF110).removeprefix("sha256:"),
         "deployment:kubeflow/jupyter-web-app-deployment": "generation=3",
     }
-    assert part.warnings == []
+    assert part.warnings == ()
 
 
 def test_what_the_cluster_has_already_plans_nothing() -> None:
@@ -86,7 +89,7 @@ def test_what_the_cluster_has_already_plans_nothing() -> None:
     groups = tuple(SpawnerGroup(g.key, g.value or "", g.options) for g in live.groups)
     ws = workspace(*groups, allow_custom_image=True, image_pull_policy="IfNotPresent")
     part = plan_spawner(ws, {}, cluster())
-    assert (part.changes, part.observations, part.warnings) == ([], [], [])
+    assert (part.changes, part.observations, part.warnings) == ((), (), ())
 
 
 def test_exact_removes_and_reorders_merge_keeps_existing_first() -> None:
@@ -184,7 +187,7 @@ def test_malformed_live_config_names_the_config_map() -> None:
 # ------------------------------------------------------------------------------------------
 # real-world configs: the default, and the `value` line
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "spawner"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spawner"
 KF102 = (FIXTURES / "kf1.0.2.yaml").read_text()  # its default is not among its options
 NO_VALUE = (FIXTURES / "value-commented-out.yaml").read_text()
 FOUR = (FIXTURES / "four-spaces.yaml").read_text()
@@ -417,7 +420,7 @@ MERGED = KF110.replace(
 )
 
 
-def with_record(text: str, record: object) -> ClusterState:
+def with_record(text: str, record: object) -> SpawnerState:
     raw = record if isinstance(record, str) else json.dumps(record)
     return dataclasses.replace(cluster(text), config_annotations={ANN_ADDED: raw})
 
@@ -461,7 +464,7 @@ def test_merge_removes_only_what_kfws_added(
     part = plan_spawner(ws, refs, state)
     stock = live_options(KF110)
     if options_after is None:  # everything declared is there and nothing may go
-        assert part.changes == []
+        assert part.changes == ()
         return
     expected = tuple(o for x in options_after for o in (stock if x == "stock" else (x,)))
     update = part.changes[0]
@@ -498,7 +501,7 @@ def test_what_kfws_adds_is_recorded_for_the_next_plan() -> None:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tests.unit.test_spawner_yaml import configs  # noqa: E402
+from tests.unit.targets.spawner.test_config_yaml import configs  # noqa: E402
 
 POOL = st.sampled_from(
     [SCIPY, SCIPY_11, SUDO, SUDO_B, OTHER, OLD, "a.io/x:1", "a.io/x:2", "b.io/y@sha256:" + "e" * 64]
@@ -537,7 +540,7 @@ def test_property_plans_converge_and_merge_keeps_others(
             cluster(update.after),
             config_annotations={ANN_ADDED: json.dumps(update.details["kfwsAdded"])},
         )
-        assert plan_spawner(ws, {}, state).changes == []  # applied: nothing left to do
+        assert plan_spawner(ws, {}, state).changes == ()  # applied: nothing left to do
 
 
 PINNED = "reg.example.com/team/jupyter-sudo@sha256:" + "9" * 64
@@ -558,7 +561,7 @@ PINNED = "reg.example.com/team/jupyter-sudo@sha256:" + "9" * 64
 def test_the_record_apply_writes_comes_from_the_written_text(
     added: object, expected: object
 ) -> None:
-    from kfws.plan.spawner import record_for
+    from kfws.targets.spawner.plan import record_for
 
     text = f"spawnerFormDefaults:\n  image:\n    options:\n      - {SUDO}\n      - {PINNED}\n"
     assert record_for(added, text) == expected

@@ -13,15 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kfws.errors import ClusterError
-from kfws.spawner_yaml import (
-    LiveGroup,
-    LiveSpawner,
-    edit_spawner,
-    owned_line_spans,
-    read_spawner,
-)
+from kfws.targets.spawner.config_edit import edit_spawner, owned_line_spans
+from kfws.targets.spawner.config_yaml import LiveGroup, LiveSpawner, read_spawner
 
-SEED = Path(__file__).resolve().parents[2] / "hack" / "k8s" / "seed"
+SEED = Path(__file__).resolve().parents[4] / "hack" / "k8s" / "seed"
 KF110 = (SEED / "spawner_ui_config-kf1.10.yaml").read_text()
 KF10 = (SEED / "spawner_ui_config-kf1.0.yaml").read_text()
 NEW = "127.0.0.1:15001/ds-team/jupyter-sudo:kfws1-0123456789abcdef01234567"
@@ -408,7 +403,7 @@ def test_hostile_or_broken_text_is_refused_at_its_line(text: str, message: str) 
     assert e.value.where == where and "will not overwrite" in e.value.message
 
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "spawner"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "spawner"
 
 
 @pytest.mark.parametrize("name", ["kf1.0.2.yaml", "value-commented-out.yaml", "four-spaces.yaml"])

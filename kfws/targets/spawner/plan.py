@@ -1,4 +1,4 @@
-"""The spawner half of the planner (pure): what `spawner_ui_config.yaml` should become.
+"""The spawner target's planner (pure): what `spawner_ui_config.yaml` should become.
 
 For each group present in the workspace's `spawner`, the option list and the default; plus the
 flags the workspace sets. Managed image names are resolved to the exact references the images
@@ -21,31 +21,26 @@ an option goes; per flag its change. A restart of the web app follows unless `re
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from kfws.observe.model import ClusterState
-from kfws.plan.model import Change, ChangeKind, Observation
-from kfws.render.spawner import show_value
-from kfws.spawner_yaml import FLAG_KEYS, LiveGroup, LiveSpawner, edit_spawner, read_spawner
+from kfws.plan.model import Change, Observation
+from kfws.reference import repository
 from kfws.spec.model import GROUP_KEYS, OptionsMode, RestartMode, Spec
+from kfws.targets.base import PlanPart
+from kfws.targets.fingerprint import text_hash
+from kfws.targets.spawner.annotations import ANN_ADDED
+from kfws.targets.spawner.config_edit import edit_spawner
+from kfws.targets.spawner.config_yaml import FLAG_KEYS, LiveGroup, LiveSpawner, read_spawner
+from kfws.targets.spawner.kinds import RESTART, UPDATE
+from kfws.targets.spawner.state import SpawnerState
+from kfws.targets.spawner.view import show_value
 
-# What kfws put into each group's options itself: {"image": [ref, ...], ...}, written with
-# every spawner change (apply.spawner), read back here. It bounds what `merge` may remove.
-ANN_ADDED = "kfws.dev/applied-added"
 _MAX_RECORD = 64 * 1024  # characters of the annotation kfws reads; more is not kfws's record
 
 RELEASED = "added by kfws, no longer declared"
-
-
-@dataclass(frozen=True)
-class SpawnerPlanPart:
-    changes: list[Change] = field(default_factory=list)
-    observations: list[Observation] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -58,24 +53,12 @@ class Desired:
     why_removed: dict[str, dict[str, str]]  # group -> option -> reason
 
 
-def text_hash(text: str) -> str:
-    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def config_where(cluster: ClusterState) -> str:
+def config_where(cluster: SpawnerState) -> str:
     return f"configmap/{cluster.namespace}/{cluster.config_map} key {cluster.config_key}"
 
 
 def _dedupe(items: list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(items))
-
-
-def repository(ref: str) -> str:
-    """`reg/team/nb:v1` -> `reg/team/nb`; digests and tags both go; a port stays. Works on
-    any text (live options need not be valid references)."""
-    name = ref.split("@", 1)[0]
-    head, sep, tail = name.rpartition(":")
-    return head if sep and "/" not in tail else name
 
 
 def added_record(annotations: Mapping[str, str]) -> dict[str, tuple[str, ...]]:
@@ -251,10 +234,10 @@ def _reason(diff: Mapping[str, Any]) -> str:
 def plan_spawner(
     spec: Spec,
     refs: Mapping[str, str],
-    cluster: ClusterState,
+    cluster: SpawnerState,
     *,
     group_refs: Mapping[str, Mapping[str, str]] | None = None,
-) -> SpawnerPlanPart:
+) -> PlanPart:
     """`refs`: managed image name -> the reference written for it; `group_refs` (optional):
     the same per group key, for groups whose `pin` differs (see plan.images.spawner_refs).
     No change: an empty part."""
@@ -265,7 +248,7 @@ def plan_spawner(
     desired = want.spawner
     new_text = edit_spawner(cluster.config_text, desired, where=where)
     if new_text == cluster.config_text:
-        return SpawnerPlanPart()
+        return PlanPart()
     after = read_spawner(new_text, where=where)
     diff = structured_diff(live, after, want.why_removed)
     ns = cluster.namespace
@@ -274,7 +257,7 @@ def plan_spawner(
     kfws_added = {**{k: list(v) for k, v in record.items()}, **want.added}
     changes = [
         Change(
-            kind=ChangeKind.UPDATE_SPAWNER,
+            kind=UPDATE,
             target=f"configmap/{ns}/{cluster.config_map}",
             reason=_reason(diff),
             before=cluster.config_text,
@@ -306,7 +289,7 @@ def plan_spawner(
         mode = spec.cluster.restart.value
         changes.append(
             Change(
-                kind=ChangeKind.RESTART_WEBAPP,
+                kind=RESTART,
                 target=f"deployment/{ns}/{cluster.deployment}",
                 reason=(
                     "reload the web app so the new spawner config shows now "
@@ -335,7 +318,7 @@ def plan_spawner(
             f"Git source {cluster.gitops_owner} syncs from instead (or exclude the ConfigMap "
             "from its sync); `kfws apply` refuses without --allow-gitops-owned"
         )
-    return SpawnerPlanPart(changes, observations, warnings)
+    return PlanPart(tuple(changes), tuple(observations), tuple(warnings))
 
 
 def _declared(desired: LiveSpawner) -> set[str]:

@@ -1,26 +1,32 @@
-"""Gathers what `kfws drift` needs beyond a plan: what kfws recorded when it last applied, who
-wrote the ConfigMap since (managedFields), when the web app's pods started, and whether every
-image the live spawner offers still resolves in its registry. Reads only, in one namespace."""
+"""The spawner target's drift observer: what `kfws drift` needs beyond a plan: what kfws recorded
+when it last applied, who wrote the ConfigMap since (managedFields), when the web app's pods
+started, and whether every image the live spawner offers still resolves in its registry. Reads
+only, in one namespace."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kfws.drift import AppliedRecord, DriftObserved, ManagerEntry
-from kfws.observe.model import ClusterState
-from kfws.observe.registry import RegistryClient
-from kfws.plan.images import applied_digests
-from kfws.plan.model import PENDING_DIGEST
-from kfws.plan.spawner import text_hash
+from kfws.drift import Finding
+from kfws.observe.cluster import api_errors
+from kfws.plan.model import PENDING_DIGEST, Plan
 from kfws.spec.model import Spec
+from kfws.targets.clients import Clients
+from kfws.targets.fingerprint import owned_hash, text_hash
+from kfws.targets.spawner.annotations import (
+    ANN_AT,
+    ANN_HASH,
+    applied_digests,
+    owned_annotation,
+)
+from kfws.targets.spawner.drift import AppliedRecord, DriftObserved, ManagerEntry, findings
+from kfws.targets.spawner.state import SpawnerState
 
-
-def owned_hash(owned: Mapping[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(owned, sort_keys=True).encode()).hexdigest()
+if TYPE_CHECKING:
+    from kfws.observe.registry import RegistryClient
 
 
 def _stamp(t: Any) -> str | None:
@@ -62,8 +68,6 @@ def fill_legacy_pending(owned: dict[str, Any], live: Mapping[str, Any]) -> dict[
 def _record(
     name: str, annotations: Mapping[str, str], live: Mapping[str, Any] | None = None
 ) -> AppliedRecord | None:
-    from kfws.apply.spawner import ANN_AT, ANN_HASH, owned_annotation
-
     owned = owned_annotation(annotations)
     if owned is None:
         return None
@@ -78,18 +82,38 @@ def _record(
     )
 
 
+def drift(
+    spec: Spec,
+    plan: Plan,
+    state: SpawnerState,
+    *,
+    context: str | None,
+    registry: RegistryClient,
+    parallelism: int,
+    offline: bool,
+) -> list[Finding]:
+    observed = observe_drift(
+        spec,
+        state,
+        context=context or spec.cluster.context,
+        registry=registry,
+        parallelism=parallelism,
+        offline=offline,
+    )
+    return findings(plan, observed)
+
+
 def observe_drift(
     spec: Spec,
-    cluster: ClusterState,
+    cluster: SpawnerState,
     *,
     context: str | None,
     registry: RegistryClient,
     parallelism: int = 8,
     offline: bool = False,
 ) -> DriftObserved:
-    from kfws.apply.spawner import Clients
     from kfws.observe.cluster import api_errors
-    from kfws.spawner_yaml import read_spawner
+    from kfws.targets.spawner.config_yaml import read_spawner
 
     cl = Clients.connect(context)
     ns = cluster.namespace
@@ -110,8 +134,6 @@ def observe_drift(
     if record is None:
         record = _record_elsewhere(cl, ns, cluster.config_map)
     else:
-        from kfws.apply.spawner import owned_annotation
-
         record_keys = set(owned_annotation(cluster.config_annotations) or {})
     with api_errors("get", "deployments", ns, cluster.deployment):
         dep = cl.apps.read_namespaced_deployment(cluster.deployment, ns)
@@ -160,9 +182,6 @@ def _scoped(owned: Mapping[str, Any], keys: set[str] | None) -> dict[str, Any]:
 def _record_elsewhere(cl: Any, ns: str, mounted: str) -> AppliedRecord | None:
     """The web app mounts a ConfigMap kfws never wrote: did kfws write another one here before
     (a re-deploy of the manifests made a new hash-named ConfigMap)? The newest record wins."""
-    from kfws.apply.spawner import ANN_HASH
-    from kfws.observe.cluster import api_errors
-
     with api_errors("list", "configmaps", ns):
         items = cl.core.list_namespaced_config_map(ns).items
     records = [

@@ -1,11 +1,12 @@
-"""The pure helpers of kfws.observe.drift: who may be blamed, and old records read kindly."""
+"""The pure helpers of kfws.targets.spawner.drift_observe: who may be blamed, and old records
+read kindly."""
 
 from __future__ import annotations
 
 import pytest
 
-from kfws.observe.drift import covers_key, fill_legacy_pending
 from kfws.plan.model import PENDING_DIGEST
+from kfws.targets.spawner.drift_observe import covers_key, fill_legacy_pending
 
 KEY = "spawner_ui_config.yaml"
 DIGEST = "sha256:" + "b" * 64

@@ -1,0 +1,59 @@
+"""Dispatch through the target table (kfws.targets.all_targets) for the code that must not name
+a target: every change kind a plan can hold, the target of a change, and the questions generic
+code asks of whatever targets were observed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from kfws.errors import KfwsError
+from kfws.observe.model import Observed
+from kfws.plan.model import Change, ChangeKind, ClusterKind, Kind
+from kfws.targets.all_targets import TARGETS
+from kfws.targets.base import ChangeView, Target
+
+
+def all_kinds() -> tuple[Kind, ...]:
+    """The image kinds, then each target's kinds in table order: the order a plan's summary
+    counts them in."""
+    return (*ChangeKind, *(k for t in TARGETS.values() for k in t.KINDS))
+
+
+def kind_named(value: str) -> Kind | None:
+    """The kind a plan file names by its value; None when no image kind or target has it."""
+    return next((k for k in all_kinds() if k.value == value), None)
+
+
+def target_of(kind: ClusterKind) -> Target:
+    return TARGETS[kind.target]
+
+
+def view(
+    change: Change, code: Callable[[str], str] = str, text: Callable[[str], str] = str
+) -> ChangeView | None:
+    """How a cluster change is shown (None for an image change). `code` and `text` quote a
+    reference and escape a note for the output format (default: as they are)."""
+    if not isinstance(change.kind, ClusterKind):
+        return None
+    return target_of(change.kind).view(change, code, text)
+
+
+def offered_images(observed: Observed) -> tuple[str, ...]:
+    """Every image reference the observed targets offer now, in table order (for sizes, usage
+    and prune)."""
+    refs: list[str] = []
+    for name, state in observed.targets.items():
+        try:
+            refs.extend(TARGETS[name].offered_images(state))
+        except KfwsError:
+            continue  # its planner reports what can't be read
+    return tuple(dict.fromkeys(refs))
+
+
+def last_writer(observed: Observed) -> str | None:
+    """Who last wrote an observed target's object (the first that says), for stale plans."""
+    for name, state in observed.targets.items():
+        writer = TARGETS[name].last_writer(state)
+        if writer:
+            return writer
+    return None

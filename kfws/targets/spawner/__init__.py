@@ -1,0 +1,91 @@
+"""The Kubeflow 1.x target: the image lists and flags of the Jupyter web app's
+`spawner_ui_config.yaml` ConfigMap key, and the web app's restart after a change. Its
+module-level names satisfy kfws.targets.base.Target:
+
+  kinds.py        its change kinds (update-spawner, restart-webapp)
+  state.py        SpawnerState: what it observes
+  observe.py      find the web app and the ConfigMap it mounts (reads only)
+  config_yaml.py  read spawner_ui_config.yaml; config_edit.py edits it, keeping every other byte
+  plan.py         the pure planner part (exact / merge, defaults, the structured diff)
+  view.py         how its changes are shown
+  annotations.py  what kfws records on the ConfigMap, read back by plan, drift and rollback
+  write.py        the config write (precondition, dry run, backup, patch)
+  restart.py      the web app's restart (rollout / delete-pods / none)
+  apply.py        its apply: the write then the restart, under the shared lock
+  rollback.py     kept versions and the restore
+  import_.py      `kfws import`: the live lists into the workspace's `spawner` section
+  drift.py        its drift findings (pure); drift_observe.py gathers their inputs
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from kfws.output import Reporter
+from kfws.plan.compare import last_writer as _last_writer
+from kfws.plan.images import ImagesPlanPart, spawner_refs
+from kfws.spec.model import Spec
+from kfws.targets.base import PlanPart
+from kfws.targets.spawner.annotations import applied_digests as _applied_digests
+from kfws.targets.spawner.apply import apply
+from kfws.targets.spawner.drift_observe import drift
+from kfws.targets.spawner.import_ import import_into
+from kfws.targets.spawner.kinds import KINDS
+from kfws.targets.spawner.rollback import backups, rollback
+from kfws.targets.spawner.state import SpawnerState
+from kfws.targets.spawner.view import view
+
+__all__ = [
+    "KINDS",
+    "applied_digests",
+    "apply",
+    "backups",
+    "drift",
+    "import_into",
+    "last_writer",
+    "observe",
+    "offered_images",
+    "plan",
+    "rollback",
+    "view",
+]
+
+
+def observe(
+    spec: Spec, *, context: str | None, reporter: Reporter, undeclared: bool = False
+) -> SpawnerState | None:
+    """When the workspace declares spawner groups or flags (or `undeclared`)."""
+    s = spec.spawner
+    flags = (s.allow_custom_image, s.hide_registry, s.hide_tag, s.image_pull_policy)
+    if not (undeclared or s.groups or any(v is not None for v in flags)):
+        return None
+    from kfws.targets.spawner.observe import observe_cluster
+
+    return observe_cluster(spec.cluster, context=context or spec.cluster.context)
+
+
+def offered_images(state: SpawnerState) -> tuple[str, ...]:
+    """Every group's options and its preselected image. Raises ClusterError when the config
+    does not parse."""
+    from kfws.targets.spawner.config_yaml import read_spawner
+
+    where = f"configmap/{state.namespace}/{state.config_map} key {state.config_key}"
+    live = read_spawner(state.config_text, where=where)
+    refs = [o for g in live.groups for o in g.options]
+    refs += [g.value for g in live.groups if g.value]
+    return tuple(dict.fromkeys(refs))
+
+
+def applied_digests(state: SpawnerState) -> Mapping[str, str]:
+    return _applied_digests(state.config_annotations)
+
+
+def last_writer(state: SpawnerState) -> str | None:
+    return _last_writer(state.config_managers)
+
+
+def plan(spec: Spec, state: Any, images: ImagesPlanPart) -> PlanPart:
+    from kfws.targets.spawner.plan import plan_spawner
+
+    return plan_spawner(spec, images.refs_by_tag, state, group_refs=spawner_refs(spec, images))

@@ -1,0 +1,84 @@
+"""The target seam (kfws.targets.base / all_targets): every registered target has every name
+the Protocol asks for, with the same parameters; its change kinds name it and collide with no
+other kind; and no module outside a target's package reaches into it, but the table."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+from pathlib import Path
+
+import pytest
+
+from kfws.plan.model import ChangeKind, ClusterKind
+from kfws.targets.all_targets import TARGETS
+from kfws.targets.base import Target
+from kfws.targets.dispatch import all_kinds, kind_named
+
+KFWS = Path(__file__).resolve().parents[3] / "kfws"
+FUNCTIONS = sorted(
+    n for n, v in vars(Target).items() if not n.startswith("_") and inspect.isfunction(v)
+)
+CONSTANTS = sorted(Target.__annotations__)
+# modules that may import a target package: the table; and, until the Roles are per target,
+# `kfws rbac --detect`, which reads the spawner's object names to narrow its Role to them
+ALLOWED = {"kfws/targets/all_targets.py", "kfws/commands/rbac.py"}
+
+
+def _params(fn: object) -> list[tuple[str, object]]:
+    params = list(inspect.signature(fn).parameters.values())  # type: ignore[arg-type]
+    if params and params[0].name == "self":
+        params = params[1:]
+    return [(p.name, p.kind) for p in params]
+
+
+def test_the_protocol_is_what_this_test_checks() -> None:
+    assert "observe" in FUNCTIONS and "apply" in FUNCTIONS and "offered_images" in FUNCTIONS
+    assert CONSTANTS == ["KINDS"]
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_every_target_has_every_protocol_name_with_the_same_parameters(name: str) -> None:
+    module = TARGETS[name]
+    for fn in FUNCTIONS:
+        got = getattr(module, fn, None)
+        assert callable(got), f"target {name} lacks {fn}"
+        assert _params(got) == _params(getattr(Target, fn)), f"target {name}: {fn}"
+    kinds = module.KINDS
+    assert kinds and all(isinstance(k, ClusterKind) and k.target == name for k in kinds)
+
+
+def test_kinds_are_unique_and_every_one_reads_back_from_its_value() -> None:
+    kinds = all_kinds()
+    assert len({k.value for k in kinds}) == len(kinds)
+    assert set(ChangeKind) <= set(kinds)
+    for kind in kinds:
+        assert kind_named(kind.value) is kind
+    assert kind_named("no-such-kind") is None
+
+
+def _imported(path: Path) -> set[str]:
+    """The kfws modules a file imports (`from kfws.targets import spawner` counts as
+    kfws.targets.spawner)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_no_module_outside_a_target_imports_from_it_but_the_table(name: str) -> None:
+    package = KFWS / "targets" / name
+    prefix = f"kfws.targets.{name}"
+    reaching = sorted(
+        str(path.relative_to(KFWS.parent))
+        for path in KFWS.rglob("*.py")
+        if package not in path.parents
+        and str(path.relative_to(KFWS.parent)) not in ALLOWED
+        and any(m == prefix or m.startswith(prefix + ".") for m in _imported(path))
+    )
+    assert reaching == []
