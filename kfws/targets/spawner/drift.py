@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from kfws.drift import DriftKind, Finding
 from kfws.plan.model import Change, Plan
 from kfws.targets.spawner.kinds import UPDATE
+from kfws.targets.spawner.view import show_value
 
 
 @dataclass(frozen=True)
@@ -100,25 +101,17 @@ def declared_vs_live(change: Change) -> str:
         default = g.get("default")
         if isinstance(default, Mapping):
             bits.append(
-                f"default is {_shown(default.get('before'))} on the cluster, declared "
-                f"{_shown(default.get('after'))}"
+                f"default is {show_value(default.get('before'))} on the cluster, declared "
+                f"{show_value(default.get('after'))}"
             )
         parts.append(f"{key}: {'; '.join(bits) or 'differs'}")
     for name, f in flags.items():
         if isinstance(f, Mapping):
             parts.append(
-                f"{name} is {_shown(f.get('before'))} on the cluster, declared "
-                f"{_shown(f.get('after'))}"
+                f"{name} is {show_value(f.get('before'))} on the cluster, declared "
+                f"{show_value(f.get('after'))}"
             )
     return "; ".join(parts) or change.reason
-
-
-def _shown(value: object) -> str:
-    if value is None:
-        return "unset"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 def _since_apply(obs: DriftObserved) -> list[Finding]:
