@@ -1,0 +1,37 @@
+"""kfws.targets.dispatch: what generic code asks of the observed targets goes through the table
+(here the spawner target, with a hand-built state)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from kfws.observe.model import Observed
+from kfws.plan.model import Change, ChangeKind
+from kfws.targets.dispatch import last_writer, offered_images, view
+from kfws.targets.spawner.kinds import RESTART
+from tests.unit.factories import cluster_state
+
+SEEN = Observed(inputs={}, images={}, targets={"spawner": cluster_state()})
+
+
+def test_offered_images_are_every_observed_targets_in_order_without_repeats() -> None:
+    refs = offered_images(SEEN)
+    assert refs and len(refs) == len(set(refs))
+    assert all(":" in r for r in refs)
+
+
+def test_a_target_whose_config_does_not_parse_offers_nothing_here() -> None:
+    broken = dataclasses.replace(SEEN, targets={"spawner": cluster_state(text="a: [")})
+    assert offered_images(broken) == ()
+    assert offered_images(Observed(inputs={}, images={})) == ()
+
+
+def test_the_last_writer_is_the_targets_newest_manager() -> None:
+    assert last_writer(SEEN) == "'kubectl-edit' (Update) at 2026-11-28T20:39:15Z"
+    assert last_writer(Observed(inputs={}, images={})) is None
+
+
+def test_only_cluster_changes_have_a_view() -> None:
+    assert view(Change(ChangeKind.BUILD_IMAGE, "r/a:1", "missing")) is None
+    shown = view(Change(RESTART, "deployment/kf/web", "reload", details={"mode": "rollout"}))
+    assert shown is not None and shown.lines == ("mode rollout",) and shown.brief == "reload"
