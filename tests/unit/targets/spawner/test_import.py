@@ -184,7 +184,7 @@ def test_the_file_keeps_its_permissions(tmp_path: Path, mode: int) -> None:
 # are valid and ones that are not), import writes a file kfws accepts that plans no change
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 
-from tests.unit.targets.spawner.test_config_yaml import configs  # noqa: E402
+from tests.unit.targets.spawner.test_config_edit import configs  # noqa: E402
 
 
 @settings(

@@ -501,7 +501,7 @@ def test_what_kfws_adds_is_recorded_for_the_next_plan() -> None:
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from tests.unit.targets.spawner.test_config_yaml import configs  # noqa: E402
+from tests.unit.targets.spawner.test_config_edit import configs  # noqa: E402
 
 POOL = st.sampled_from(
     [SCIPY, SCIPY_11, SUDO, SUDO_B, OTHER, OLD, "a.io/x:1", "a.io/x:2", "b.io/y@sha256:" + "e" * 64]
