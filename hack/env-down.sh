@@ -5,6 +5,7 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 source "$ROOT/hack/lib.sh"
 if [[ -x $ROOT/hack/env-k8s.sh ]]; then bash "$ROOT/hack/env-k8s.sh" down || true; fi
+bash "$ROOT/hack/env-buildkit.sh" down || true
 stop_part registry-auth
 stop_part registry-open
 stop_part dockerd

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Brings up the local environment kfws is tested and demonstrated against, all on 127.0.0.1:
 #   dockerd (no bridge network), an open registry, a TLS + htpasswd registry, base images,
-#   and (hack/env-k8s.sh) a Kubernetes control plane with KWOK nodes and a Kubeflow-like target.
+#   buildkitd (hack/env-buildkit.sh), and (hack/env-k8s.sh) a Kubernetes control plane with KWOK nodes and a Kubeflow-like target.
 # State lives in .kfws-env/ (git-ignored). Idempotent: what already runs is reused.
 # On failure it names the part and its log, and stops whatever this run started.
 set -euo pipefail
@@ -213,6 +213,7 @@ export KFWS_TEST_PYTHON_BASE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/python:bookwor
 export KFWS_PROBE_IMAGE=127.0.0.1:$PORT_OPEN/kfws-base/notebook:busybox
 ENV
   if [[ -f $STATE/k8s/env.sh ]]; then cat "$STATE/k8s/env.sh" >>"$STATE/env.sh"; fi
+  if [[ -f $STATE/buildkit/env.sh ]]; then cat "$STATE/buildkit/env.sh" >>"$STATE/env.sh"; fi
 }
 
 timed packages ensure_packages
@@ -223,6 +224,9 @@ timed registry-auth start_registry auth "$PORT_AUTH" 1
 timed trust trust_auth_registry
 timed base-image build_base_images
 timed base-python build_python_base
+if [[ ${KFWS_ENV_NO_BUILDKIT:-0} != 1 ]]; then
+  timed buildkit bash "$ROOT/hack/env-buildkit.sh"
+fi
 if [[ ${KFWS_ENV_NO_K8S:-0} != 1 ]]; then
   timed kubernetes bash "$ROOT/hack/env-k8s.sh"
 fi

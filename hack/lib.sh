@@ -82,6 +82,7 @@ stop_part() {
     dockerd) kill_pidfile "$STATE/docker/dockerd.pid" ;;
     registry-open) kill_pidfile "$STATE/registry-open/registry.pid" ;;
     registry-auth) kill_pidfile "$STATE/registry-auth/registry.pid" ;;
+    buildkit) bash "$ROOT/hack/env-buildkit.sh" stop-part buildkit ;;
     *) [[ -x $ROOT/hack/env-k8s.sh ]] && bash "$ROOT/hack/env-k8s.sh" stop-part "$1" ;;
   esac
 }

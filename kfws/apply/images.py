@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kfws.errors import ApplyError, EngineError, KfwsError
 from kfws.images.digest import INPUTS_LABEL
@@ -20,7 +21,6 @@ from kfws.observe.engine import (
     IMAGE_NAME_LABEL,
     INPUT_DIGEST_LABEL,
     BuildRequest,
-    EngineClient,
     ensure_private_dir,
 )
 from kfws.observe.model import BuildInputs
@@ -28,6 +28,9 @@ from kfws.observe.registry import RegistryClient
 from kfws.output import Reporter
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import ImageSpec, Spec
+
+if TYPE_CHECKING:
+    from kfws.build.builders import Builders, ImageBuilder
 
 
 @dataclass(frozen=True)
@@ -67,7 +70,7 @@ def apply_images(
     inputs: Mapping[str, BuildInputs],
     changes: Sequence[Change],
     *,
-    engine: EngineClient,
+    engine: Builders,
     registry: RegistryClient,
     parallelism: int,
     log_dir: Path,
@@ -84,7 +87,8 @@ def apply_images(
         image = spec.image(name)
         assert image is not None
         try:
-            return _one(image, inputs[name], change, engine, registry, log_dir, reporter)
+            builder = engine.for_image(image)  # the Docker Engine or BuildKit (kfws.build)
+            return _one(image, inputs[name], change, builder, registry, log_dir, reporter)
         except KfwsError as e:
             return ImageResult(name, change.target, False, False, None, error=e.render())
 
@@ -94,6 +98,7 @@ def apply_images(
     except KeyboardInterrupt:
         # Don't wait for running builds (the engine finishes them on its own); start no more.
         pool.shutdown(wait=False, cancel_futures=True)
+        engine.interrupt()  # BuildKit: the running buildctl processes cancel their builds
         reporter.err(
             "interrupted during the image builds: the cluster was not touched (it is exactly "
             "as it was); builds already started may still finish in the engine"
@@ -118,7 +123,7 @@ def _one(
     image: ImageSpec,
     inputs: BuildInputs,
     change: Change,
-    engine: EngineClient,
+    engine: ImageBuilder,
     registry: RegistryClient,
     log_dir: Path,
     reporter: Reporter,
@@ -150,7 +155,7 @@ def _build(
     image: ImageSpec,
     inputs: BuildInputs,
     reference: str,
-    engine: EngineClient,
+    engine: ImageBuilder,
     log_path: Path,
     reporter: Reporter,
 ) -> None:

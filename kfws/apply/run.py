@@ -73,7 +73,7 @@ def apply_plan(
     verify: VerifyOptions | None = None,
 ) -> ApplyReport:
     from kfws.apply.images import apply_images
-    from kfws.observe.engine import EngineClient
+    from kfws.build.builders import Builders
 
     check_fresh(spec, plan, observed)
     report = ApplyReport()
@@ -95,7 +95,7 @@ def apply_plan(
             spec,
             observed.inputs,
             image_changes,
-            engine=EngineClient(),
+            engine=Builders(spec, observed.inputs, image_changes),
             registry=registry,
             parallelism=parallelism,
             log_dir=log_dir,

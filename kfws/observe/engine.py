@@ -22,6 +22,10 @@ INPUT_DIGEST_LABEL = "dev.kfws.input-digest"
 IMAGE_NAME_LABEL = "dev.kfws.image-name"
 
 Progress = Callable[[str], None]
+NEEDS_BUILDKIT = (
+    "heredocs, `RUN --mount` (cache, secret) and several platforms need BuildKit: set "
+    "`build: {engine: buildkit}` in workspace.yaml and BUILDKIT_HOST to a buildkitd"
+)
 
 
 @dataclass(frozen=True)
@@ -115,10 +119,13 @@ class EngineClient:
                     log.write(str(event["error"]) + "\n")
                     log.flush()  # the tail below reads the file: everything must be in it
                     error = printable(str(event["error"]).strip().splitlines()[-1:] or [""])
+                    # cache/secret mounts, heredocs...: only BuildKit (kfws.build) has them
+                    needs_buildkit = "requires BuildKit" in str(event["error"])
                     raise EngineError(
                         f"the build of {request.reference} failed: {error[0]}\n" + _tail(log_path),
                         where=f"image {request.reference}",
-                        hint=f"the full build log is {log_path}",
+                        hint=f"the full build log is {log_path}"
+                        + (f"; {NEEDS_BUILDKIT}" if needs_buildkit else ""),
                     )
         if image_id is None:
             raise EngineError(
@@ -167,6 +174,13 @@ def _guard(stream: Iterator[dict[str, Any]], what: str, log_path: Path) -> Itera
     except EngineError:
         raise
     except Exception as e:
+        explanation = str(getattr(e, "explanation", "") or "")
+        if "dockerfile parse error" in explanation or "requires BuildKit" in explanation:
+            raise EngineError(
+                f"the Docker Engine's legacy builder refused the Dockerfile: {explanation}",
+                where=f"the {what}",
+                hint=NEEDS_BUILDKIT,
+            ) from None
         raise EngineError(
             f"the {what} was cut off: {_short(e)}",
             where="docker engine",

@@ -8,9 +8,11 @@ of manifest GETs for the sizes a plan shows (registry failures there only make a
 
 from __future__ import annotations
 
+import os
 from contextlib import suppress
 from typing import Any
 
+from kfws.build.choose import buildkit_hosts, engine_for
 from kfws.errors import EngineError, KfwsError, RegistryError
 from kfws.images.digest import INPUTS_LABEL
 from kfws.observe.inputs import check_build_args, read_inputs
@@ -99,6 +101,11 @@ def observe(
             engine_image_id=None,
         )
     sizes: dict[str, ImageSize] = {}
+    # only the Docker Engine keeps what it built: BuildKit's images are never a `push`
+    hosts = buildkit_hosts(os.environ)
+    missing = [
+        i.name for i in spec.images if i.name in missing and engine_for(spec, i, hosts) == "docker"
+    ]
     if missing:
         engine_states, engine_sizes = _engine_states(images, inputs, missing, reporter)
         images.update(engine_states)

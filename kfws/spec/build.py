@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from kfws.spec import checks
 from kfws.spec.model import (
     GROUP_KEYS,
+    BuildSecret,
+    BuildSettings,
     BuildSpec,
     ClusterSpec,
     GeneratedSpec,
@@ -55,6 +57,7 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
             ca_file=ca_path,
             immutable=bool(opts.get("immutable", False)),
             check=bool(opts.get("check", True)),
+            engine=(opts.get("build") or {}).get("engine"),
         )
 
     images: list[ImageSpec] = []
@@ -70,6 +73,7 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
             own = (raw.get("build") or {}).get("network") or raw.get("network")
             network = own or (doc.get("build") or {}).get("network")
             image = replace(image, network=None if network in (None, "default") else network)
+            image = _buildkit_options(image, raw, p, doc.get("build") or {}, check)
         if image is not None:
             images.append(image)
     names = {i.name for i in images}
@@ -142,7 +146,71 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
             image_pull_policy=spawner_raw.get("imagePullPolicy"),
         ),
         workspace_kinds=kinds,
+        build=BuildSettings(
+            engine=(doc.get("build") or {}).get("engine"),
+            secrets=_build_secrets(doc.get("build") or {}, root, located),
+        ),
     )
+
+
+def _buildkit_options(
+    image: ImageSpec, raw: Mapping[str, Any], p: Path_, top: Mapping[str, Any], check: Any
+) -> ImageSpec:
+    """`platforms` (folded into the one platform string the input digest already covers, so
+    the set is a build input) and the registry cache reference, from the image's own keys
+    (under `build:` for a Dockerfile image) or the top-level `build:` defaults."""
+    own: Mapping[str, Any] = raw["build"] if image.build is not None else raw
+    own_p: Path_ = (*p, "build") if image.build is not None else p
+    platforms = own.get("platforms") or top.get("platforms")
+    if platforms:
+        if own.get("platform"):
+            check((*own_p, "platform"), "give `platform` or `platforms`, not both")
+            return image
+        platform = ",".join(sorted({str(x) for x in platforms}))  # a set: order is no input
+        if image.build is not None:
+            image = replace(image, build=replace(image.build, platform=platform))
+        elif image.generated is not None:
+            image = replace(image, generated=replace(image.generated, platform=platform))
+    cache = own["cache"] if "cache" in own else top.get("cache")
+    ref: str | None
+    if cache is False:
+        ref = None
+    elif cache is None:
+        ref = f"{image.repository}:buildcache"
+    elif "cache" in own:
+        ref = str(cache["registry"])
+        if not _has_tag(ref):
+            ref += ":buildcache"
+    else:
+        ref = f"{str(cache['registry']).rstrip('/')}:{image.name}"
+    if ref is not None:
+        problem = _base_problem(ref)
+        where = (*own_p, "cache") if "cache" in own else ("build", "cache")
+        check(where, f"the cache reference {ref!r}: {problem}" if problem else None)
+    return replace(image, cache=ref)
+
+
+def _has_tag(ref: str) -> bool:
+    return ":" in ref.rsplit("/", 1)[-1]
+
+
+def _build_secrets(top: Mapping[str, Any], root: Path, located: Located) -> tuple[BuildSecret, ...]:
+    secrets = []
+    for sid, source in (top.get("secrets") or {}).items():
+        file = source.get("file")
+        path = None
+        if file is not None:
+            path = Path(str(file)).expanduser()
+            path = path if path.is_absolute() else root / path
+        secrets.append(
+            BuildSecret(
+                id=str(sid),
+                env=source.get("env"),
+                file=path,
+                location=located.where(("build", "secrets", sid)).rsplit(":", 1)[0],
+            )
+        )
+    return tuple(secrets)
 
 
 def _absolute(path: Path) -> Path:

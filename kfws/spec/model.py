@@ -19,6 +19,27 @@ GroupKey = Literal["image", "imageGroupOne", "imageGroupTwo"]
 GROUP_KEYS: tuple[GroupKey, ...] = ("image", "imageGroupOne", "imageGroupTwo")
 
 
+BuildEngine = Literal["buildkit", "docker"]
+
+
+@dataclass(frozen=True)
+class BuildSecret:
+    """A BuildKit build secret: only where its value is read at apply time (never the value)."""
+
+    id: str
+    env: str | None  # an environment variable, or
+    file: Path | None  # a file (absolute)
+    location: str  # "workspace.yaml:12"
+
+
+@dataclass(frozen=True)
+class BuildSettings:
+    """The top-level `build:` keys kfws.build reads (network is folded into each image)."""
+
+    engine: BuildEngine | None = None  # None: BuildKit when BUILDKIT_HOST is set, else Docker
+    secrets: tuple[BuildSecret, ...] = ()
+
+
 class RestartMode(Enum):
     ROLLOUT = "rollout"  # patch the Deployment's pod template annotation; wait for the rollout
     DELETE_PODS = "delete-pods"  # the manual way: delete the web app's pods, wait for new ones
@@ -42,6 +63,7 @@ class RegistryOptions:
     ca_file: Path | None = None  # extra CA to verify the registry's TLS certificate
     immutable: bool = False  # tags there are never overwritten: refuse instead of re-pushing
     check: bool = True  # look up external spawner options there (false: report them unchecked)
+    engine: BuildEngine | None = None  # `build: {engine: ...}` of this registry (kfws.build)
 
 
 @dataclass(frozen=True)
@@ -52,6 +74,7 @@ class BuildSpec:
     dockerfile: Path  # absolute; may lie outside the context
     args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
+    # one platform, or several sorted and joined by "," (`platforms`: BuildKit pushes an index)
     platform: str | None = None
 
 
@@ -70,7 +93,7 @@ class GeneratedSpec:
     files: tuple[tuple[str, Path], ...] = ()
     folders: tuple[str, ...] = ()  # absolute paths created and owned by the notebook user
     user: str = "jovyan"
-    platform: str | None = None
+    platform: str | None = None  # as BuildSpec.platform
 
 
 @dataclass(frozen=True)
@@ -84,6 +107,8 @@ class ImageSpec:
     # the build's network: None = the engine's default; "host"/"none" only when the workspace
     # asks (its own key, else the top-level build.network). Not a build input: no tag change.
     network: str | None = None
+    # BuildKit's registry build cache (a full reference), None: none. Not a build input.
+    cache: str | None = None
 
     @property
     def registry_host(self) -> str:
@@ -135,6 +160,7 @@ class Spec:
     images: tuple[ImageSpec, ...]
     spawner: SpawnerSpec
     workspace_kinds: tuple[KindSpec, ...] = ()  # Notebooks 2.0 (kfws.targets.workspacekind)
+    build: BuildSettings = field(default_factory=BuildSettings)
 
     def image(self, name: str) -> ImageSpec | None:
         return next((i for i in self.images if i.name == name), None)

@@ -46,6 +46,8 @@ def apply(folder: Path, doc: dict[str, Any], name: str) -> str:
     reference = applied_reference(folder, name)
     result = run_kfws("apply", "--auto-approve", cwd=folder)
     assert result.code == 0, result.text
+    # BuildKit pushes without loading into the Docker Engine: take it from the registry
+    docker.from_env().images.pull(reference)
     return reference
 
 
@@ -73,7 +75,9 @@ ENV = {
 }
 
 
-def test_env_values_reach_the_image_exactly_as_written(tmp_path: Path, client: Any) -> None:
+def test_env_values_reach_the_image_exactly_as_written(
+    tmp_path: Path, client: Any, builder: str
+) -> None:
     base = need_env("KFWS_TEST_BASE_IMAGE")
     folders = ["/data/it's here", "/opt/$(id) `x`"]
     image = {"name": "nb", "from": base, "env": ENV, "folders": folders}
@@ -88,7 +92,9 @@ def test_env_values_reach_the_image_exactly_as_written(tmp_path: Path, client: A
     assert status == 0 and "$(id) `x`" in out.splitlines(), out
 
 
-def test_build_env_reaches_the_installs_but_not_the_image(tmp_path: Path, client: Any) -> None:
+def test_build_env_reaches_the_installs_but_not_the_image(
+    tmp_path: Path, client: Any, builder: str
+) -> None:
     # pip is already in the base: `-r` and `-c` are satisfied without any index, and the
     # unreachable index proves nothing was fetched; the ARGs show in the RUN step's history
     (tmp_path / "reqs").mkdir(parents=True)

@@ -12,9 +12,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 
 from tests.conftest import need_env
+from tests.env.conftest import docker_builder
 from tests.env.kfws_cli import run_kfws, unique, write_workspace
 
 MANIFEST_ACCEPT = "application/vnd.docker.distribution.manifest.v2+json"
@@ -79,7 +81,9 @@ def kinds(plan: dict[str, Any]) -> dict[str, str]:
     return {c["details"]["name"]: c["kind"] for c in plan["changes"]}
 
 
-def test_plan_apply_then_nothing_to_do_then_exactly_the_touched_image(tmp_path: Path) -> None:
+def test_plan_apply_then_nothing_to_do_then_exactly_the_touched_image(
+    tmp_path: Path, builder: str
+) -> None:
     registry = need_env("KFWS_TEST_REGISTRY")
     prefix = unique("e2e")
     write_workspace(tmp_path, workspace(tmp_path, registry, prefix))
@@ -116,7 +120,10 @@ def test_plan_apply_then_nothing_to_do_then_exactly_the_touched_image(tmp_path: 
     assert "built from inputs" in plan["changes"][0]["reason"]
 
 
-def test_image_the_engine_holds_is_pushed_not_rebuilt(tmp_path: Path) -> None:
+def test_image_the_engine_holds_is_pushed_not_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    docker_builder(monkeypatch)  # only the Docker Engine keeps what it built
     registry = need_env("KFWS_TEST_REGISTRY")
     doc = workspace(tmp_path, registry, unique("push"))
     doc["images"] = doc["images"][:1]
@@ -139,7 +146,7 @@ def test_image_the_engine_holds_is_pushed_not_rebuilt(tmp_path: Path) -> None:
     assert registry_digest(registry, repo, tag) == digest
 
 
-def test_push_to_the_tls_and_auth_registry(tmp_path: Path) -> None:
+def test_push_to_the_tls_and_auth_registry(tmp_path: Path, builder: str) -> None:
     registry = need_env("KFWS_TEST_REGISTRY_AUTH")
     ca = need_env("KFWS_TEST_CA_FILE")
     prefix = unique("auth")
@@ -197,7 +204,7 @@ def test_a_stopped_registry_stops_the_plan_and_is_never_taken_as_missing(tmp_pat
 
 
 def test_a_failing_run_step_fails_the_apply_with_the_log_and_touches_nothing(
-    tmp_path: Path,
+    tmp_path: Path, builder: str
 ) -> None:
     registry = need_env("KFWS_TEST_REGISTRY")
     doc = workspace(tmp_path, registry, unique("fail"))
@@ -214,15 +221,18 @@ def test_a_failing_run_step_fails_the_apply_with_the_log_and_touches_nothing(
     assert str(tmp_path / "logs") in result.err
     # the build's own last lines are on the terminal, not only in the file
     tail = result.err.split("last lines of the build log:", 1)[1]
-    assert "about to fail" in tail and "returned a non-zero code: 3" in tail
+    said = {"docker": "returned a non-zero code: 3", "buildkit": "exit code: 3"}[builder]
+    assert "about to fail" in tail and said in tail
 
 
 def test_builds_use_the_engine_default_network_unless_the_workspace_asks_for_host(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The RUN step fetches from the registry on 127.0.0.1: only the host's network reaches it
     (the engine's default network gives the build its own loopback). A failure shows its own
-    last lines on the terminal, the builder's colour codes stripped."""
+    last lines on the terminal, the builder's colour codes stripped. (The Docker Engine's:
+    the environment's buildkitd runs its steps on the host network by default.)"""
+    docker_builder(monkeypatch)
     registry = need_env("KFWS_TEST_REGISTRY")
     doc = workspace(tmp_path, registry, unique("net"))
     (tmp_path / "images" / "tool" / "Dockerfile").write_text(
@@ -253,7 +263,7 @@ def test_builds_use_the_engine_default_network_unless_the_workspace_asks_for_hos
     assert "1 built, 1 pushed" in host.out
 
 
-def test_build_logs_and_kfws_state_are_private(tmp_path: Path) -> None:
+def test_build_logs_and_kfws_state_are_private(tmp_path: Path, builder: str) -> None:
     registry = need_env("KFWS_TEST_REGISTRY")
     doc = workspace(tmp_path, registry, unique("private"))
     doc["images"] = doc["images"][:1]
@@ -312,7 +322,7 @@ def test_a_missing_base_image_is_named_and_nothing_is_planned(tmp_path: Path) ->
 
 
 def test_ctrl_c_during_a_build_exits_130_and_says_the_cluster_was_not_touched(
-    tmp_path: Path,
+    tmp_path: Path, builder: str
 ) -> None:
     registry = need_env("KFWS_TEST_REGISTRY")
     doc = workspace(tmp_path, registry, unique("sigint"))
@@ -350,8 +360,26 @@ def test_ctrl_c_during_a_build_exits_130_and_says_the_cluster_was_not_touched(
             proc.communicate()
         _stop_build_containers(marker)
     assert proc.returncode == 130, err
+    if builder == "buildkit":  # kfws stopped buildctl, which cancelled the build in buildkitd
+        assert _gone(marker), "the interrupted BuildKit build's RUN step is still running"
     assert "the cluster was not touched" in err
     assert "Traceback" not in err
+
+
+def _gone(marker: str) -> bool:
+    """Wait until no process on this machine has `marker` in its command line."""
+    deadline = time.monotonic() + 120  # a safety net for a loaded machine, not a measure
+    while time.monotonic() < deadline:
+        alive = False
+        for proc in Path("/proc").iterdir():
+            try:
+                alive = alive or marker.encode() in (proc / "cmdline").read_bytes()
+            except OSError:  # not a process, or it just ended
+                continue
+        if not alive:
+            return True
+        time.sleep(0.2)
+    return False
 
 
 def _stop_build_containers(marker: str) -> None:
