@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -154,9 +155,16 @@ def test_push_to_the_tls_and_auth_registry(tmp_path: Path, builder: str) -> None
     doc["images"] = doc["images"][:1]
     doc["registry"]["registries"][registry] = {"caFile": ca}
     write_workspace(tmp_path, doc)
-    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    logs = tmp_path / "logs"
+    applied = run_kfws("apply", "--auto-approve", "--log-dir", str(logs), cwd=tmp_path)
     assert applied.code == 0, applied.text
     assert run_kfws("plan", "--detailed-exitcode", cwd=tmp_path).code == 0
+    # the registry's password (env-up keeps it next to the htpasswd file) is in no output or log
+    password = Path(need_env("KFWS_TEST_REGISTRY_AUTH_HTPASSWD")).with_name("password")
+    secret = password.read_text().strip()
+    token = base64.b64encode(f"kfws-test:{secret}".encode()).decode()  # the config's form
+    assert secret and secret not in applied.text and token not in applied.text
+    assert all(secret not in p.read_text() and token not in p.read_text() for p in logs.glob("*"))
 
 
 def test_wrong_credentials_stop_the_plan_naming_the_registry(tmp_path: Path) -> None:
