@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from kfws.spec import checks
@@ -159,3 +161,89 @@ def test_a_control_character_is_told_with_its_code_name_and_position() -> None:
         "contains U+202E (right-to-left override) at character 3; control and "
         "bidirectional-formatting characters are not allowed in the workspace file's strings"
     )
+
+
+MANAGED = {"jupyter-tf", "base"}
+TRY_NAME = "(letters, digits, '_'; no leading digit; no '-')"
+SYSTEM = (
+    "is a system folder; folders are chown'ed to the notebook user, so use one under "
+    "/home/<user>, /opt/<name>, /srv/<name> or a new top-level one (/data)"
+)
+PIP_OPTIONS = (
+    "the pip options kfws passes on are --index-url, --extra-index-url, --trusted-host, "
+    "-c/--constraint FILE and -r/--requirement FILE"
+)
+
+
+@pytest.mark.parametrize(
+    ("check", "value", "message"),
+    [
+        (lambda t: checks.reference_problem(t, MANAGED), "jupyter-tv",
+         "'jupyter-tv' is not a managed image's name; did you mean 'jupyter-tf'?"),
+        (lambda t: checks.reference_problem(t, MANAGED), "zzz",
+         "'zzz' is neither a managed image's name (base, jupyter-tf) nor a full image reference "
+         "(registry/path:tag)"),
+        (lambda t: checks.reference_problem(t, set()), "zzz",
+         "'zzz' is neither a managed image's name (none declared) nor a full image reference "
+         "(registry/path:tag)"),
+        (lambda t: checks.reference_problem(t, set()), "reg.example.com/Team/x:1",
+         "'reg.example.com/Team/x:1': repository paths must be lower case"),
+        (lambda t: checks.reference_problem(t, set()), "reg.example.com/team/x:1", None),
+        (lambda t: checks.reference_problem(t, MANAGED), "base", None),
+        (checks.env_name_problem, "A-B",
+         f"'A-B' is not a valid environment variable name {TRY_NAME}"),
+        (checks.user_problem, "Root",
+         "'Root' is not a valid user name (lower case, digits, '_', '-'; at most 32)"),
+        (checks.apt_problem, "Vim",
+         "'Vim' is not a Debian package (lower case, digits, '+', '-', '.'), optionally pinned as "
+         "name=version (apt's '*' glob allowed) or name/release"),
+        (checks.folder_problem, "data", "'data' must be an absolute path without '.' or '..'"),
+        (checks.folder_problem, "/opt/./x",
+         "'/opt/./x' must be an absolute path without '.' or '..'"),
+        (checks.folder_problem, "/opt/x/", "'/opt/x/': write it as '/opt/x'"),
+        (checks.folder_problem, "//srv/x", "'//srv/x': write it as '/srv/x'"),
+        (checks.folder_problem, "/etc/x", f"'/etc/x' {SYSTEM}"),
+        (checks.folder_problem, "/etcetera", None),  # a prefix of a system tree's name is not it
+        (checks.pip_problem, "--pre", f"'--pre': {PIP_OPTIONS}"),
+        (checks.pip_problem, "-i a b", "'-i a b': --index-url takes one value without spaces"),
+        (checks.pip_problem, "-c", "'-c': --constraint takes one value without spaces"),
+        (checks.pip_problem, "--index-url http://x:99999/",
+         "'--index-url http://x:99999/': not a valid URL"),
+        (checks.pip_problem, "--index-url https:///simple",
+         "'--index-url https:///simple': the index must be an http(s) URL with a host"),
+        (checks.pip_problem, "--extra-index-url https://tok@x.example.com/",
+         "'--extra-index-url https://tok@x.example.com/': credentials in an index URL would be "
+         "stored in the image history and the plan; private indexes need BuildKit secret mounts, "
+         "which kfws does not do yet"),
+        (checks.pip_problem, "--trusted-host a;b",
+         "'--trusted-host a;b': --trusted-host takes a host name or host:port"),
+        (checks.pip_problem, " pandas", "' pandas': remove the surrounding spaces"),
+        (checks.pip_problem, "pandas>>=2",
+         "'pandas>>=2' is not a valid pip requirement: Expected semicolon (after name with no "
+         "version specifier) or end"),
+    ],
+)  # fmt: skip
+def test_each_problem_in_full(check: Any, value: str, message: str | None) -> None:
+    assert check(value) == message
+
+
+@pytest.mark.parametrize(
+    ("entry", "split"),
+    [
+        ("pandas", None),
+        ("-i https://p/s", ("--index-url", "https://p/s")),
+        ("--index-url=https://p/s", ("--index-url", "https://p/s")),
+        ("--extra-index-url  https://p/s ", ("--extra-index-url", "https://p/s")),
+        ("-r req.txt", ("--requirement", "req.txt")),
+        ("--requirement=req.txt", ("--requirement", "req.txt")),
+        ("-c c.txt", ("--constraint", "c.txt")),
+        ("--constraint c.txt", ("--constraint", "c.txt")),
+        ("--trusted-host h", ("--trusted-host", "h")),
+        ("--pre", ("--pre", "")),
+        ("--x a=b", ("--x", "a=b")),  # a `=` in the value does not split the option
+    ],
+)
+def test_pip_options_are_split_into_their_canonical_name_and_value(
+    entry: str, split: tuple[str, str] | None
+) -> None:
+    assert checks.split_pip_option(entry) == split
