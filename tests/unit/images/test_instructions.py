@@ -49,6 +49,11 @@ def kw(text: str) -> list[tuple[str, str]]:
         ("# escape=`\r\nRUN a `\r\n b\r\n", [("RUN", "a  b")]),
         ("# escape=`", []),  # only directives: no instructions
         ("# syntax=X\n# escape=`\nRUN a `\n b\n", [("RUN", "a  b")]),  # any value
+        # a trailing X is text (only \r is stripped), also on continued and skipped lines
+        ("FROM baseX\nRUN a \\\n bX\n", [("FROM", "baseX"), ("RUN", "a  bX")]),
+        ("RUN a \\\nX\n", [("RUN", "a X")]),
+        # a doubled escape at the end of the file: the last one continues into nothing
+        ("RUN a \\\\\n", [("RUN", "a \\")]),
     ],
 )
 def test_docker_line_rules(text: str, expected: list[tuple[str, str]]) -> None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from kfws.plan.build import make_plan
-from kfws.plan.compare import MAX_LINES, compare_plans, last_writer
+from kfws.plan.compare import MAX_LINES, Comparison, compare_plans, last_writer
 from kfws.plan.model import Change, Plan
 from kfws.plan.planfile import plan_from_dict, plan_to_json
 from tests.unit.factories import cluster_state, full_plan, full_plan_inputs
@@ -190,3 +190,36 @@ def test_last_writer_is_the_most_recent_manager() -> None:
     ]
     assert last_writer(managers) == "'helm' (Update) at 2026-02-01T00:00:00Z"
     assert last_writer([]) is None
+
+
+def test_up_to_twelve_differences_are_shown_and_the_rest_counted() -> None:
+    twelve = Comparison(tuple(f"d{i}" for i in range(12)), stale=False)
+    assert twelve.lines() == [f"d{i}" for i in range(12)]
+    thirteen = Comparison(tuple(f"d{i}" for i in range(13)), stale=False)
+    assert thirteen.lines() == [*(f"d{i}" for i in range(12)), "… and 1 more differences"]
+    assert MAX_LINES == 12
+
+
+def test_the_headlines_in_full() -> None:
+    assert Comparison((), stale=True).headline() == (
+        "the saved plan is stale: what it was computed from has changed since"
+    )
+    assert Comparison(("x",), stale=False).headline() == (
+        "the saved plan does not match a fresh plan of the same workspace, cluster and "
+        "registry: it was edited, or made by another version of kfws"
+    )
+    assert Comparison((), stale=False).identical and not Comparison(("x",), False).identical
+
+
+def test_an_image_change_names_its_digests_and_a_detail_added_as_null() -> None:
+    def edit(d: dict[str, Any]) -> None:
+        d["changes"][0]["after"] = "sha256:" + "e" * 64
+        d["changes"][1]["before"] = "sha256:" + "e" * 64
+        d["changes"][1]["details"]["extra"] = None  # present (null) is not absent
+
+    nb, tools = f"reg.example.com/team/nb:kfws1-{'1' * 24}", "reg.example.com/team/tools:v1"
+    assert compare(edited(full_plan(), edit)) == [
+        f"change 1 (build {nb}): the input digest to build differs",
+        f"change 2 (rebuild {tools}): the registry digest it replaces and its detail 'extra' "
+        "differ",
+    ]

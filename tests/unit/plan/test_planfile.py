@@ -301,3 +301,61 @@ def test_an_unreadable_plan_says_to_give_a_saved_plan(tmp_path: Path) -> None:
     with pytest.raises(PlanError) as e:
         read_plan(path)
     assert (e.value.message, e.value.hint) == ("not UTF-8 (byte 7): not a kfws plan", REWRITE)
+
+
+def test_the_json_is_sorted_indented_by_two_and_keeps_non_ascii() -> None:
+    from kfws.plan.model import Change, ChangeKind, Observation
+
+    change = Change(ChangeKind.PUSH_IMAGE, "r/é:1", "why", None, "sha256:1", {"b": 1, "a": 2})
+    plan = Plan("w.yaml", "sha256:0", (Observation("k", None),), (change,), ("w",))
+    assert plan_to_json(plan) == (
+        "{\n"
+        '  "changes": [\n'
+        "    {\n"
+        '      "after": "sha256:1",\n'
+        '      "before": null,\n'
+        '      "details": {\n'
+        '        "a": 2,\n'
+        '        "b": 1\n'
+        "      },\n"
+        '      "kind": "push",\n'
+        '      "reason": "why",\n'
+        '      "target": "r/é:1"\n'
+        "    }\n"
+        "  ],\n"
+        '  "fingerprint": [\n'
+        "    {\n"
+        '      "key": "k",\n'
+        '      "value": null\n'
+        "    }\n"
+        "  ],\n"
+        '  "formatVersion": 1,\n'
+        '  "summary": {\n'
+        '    "build": 0,\n'
+        '    "check": 0,\n'
+        '    "push": 1,\n'
+        '    "rebuild": 0,\n'
+        '    "restart-webapp": 0,\n'
+        '    "update-spawner": 0\n'
+        "  },\n"
+        '  "warnings": [\n'
+        '    "w"\n'
+        "  ],\n"
+        '  "workspace": {\n'
+        '    "digest": "sha256:0",\n'
+        '    "path": "w.yaml"\n'
+        "  }\n"
+        "}\n"
+    )
+
+
+@pytest.mark.parametrize("data", [[], "plan", None, 1])
+def test_a_plan_that_is_not_an_object_is_refused(data: Any) -> None:
+    from kfws.plan.planfile import plan_from_dict
+
+    with pytest.raises(PlanError) as e:
+        plan_from_dict(data, source="p.json")
+    assert (e.value.message, e.value.where) == (
+        "not a kfws plan (expected a JSON object)",
+        "p.json",
+    )
