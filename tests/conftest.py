@@ -10,6 +10,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# Property tests never time an example: Hypothesis's default 200 ms deadline is a wall-clock
+# assert, which fails on a loaded machine without any bug
+settings.register_profile("kfws", deadline=None)
+settings.load_profile("kfws")
 
 ENV_DIR = Path(__file__).parent / "env"
 

@@ -196,12 +196,7 @@ def _change_lines(index: int, was: Change, now: Change) -> list[str]:
     if not parts:
         return []
     listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-    verb = (
-        "differ"
-        if len(parts) > 1 or listed.endswith(("lists and flags it would write",))
-        else "differs"
-    )
-    return [f"{label}: {listed} {verb}"]
+    return [f"{label}: {listed} {'differ' if len(parts) > 1 else 'differs'}"]
 
 
 def compare_plans(

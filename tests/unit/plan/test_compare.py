@@ -6,9 +6,11 @@ import dataclasses
 import json
 from typing import Any
 
+import pytest
+
 from kfws.plan.build import make_plan
 from kfws.plan.compare import MAX_LINES, Comparison, compare_plans, last_writer
-from kfws.plan.model import Change, Plan
+from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.plan.planfile import plan_from_dict, plan_to_json
 from tests.unit.factories import cluster_state, full_plan, full_plan_inputs
 
@@ -223,3 +225,46 @@ def test_an_image_change_names_its_digests_and_a_detail_added_as_null() -> None:
         f"change 2 (rebuild {tools}): the registry digest it replaces and its detail 'extra' "
         "differ",
     ]
+
+
+def _one(kind: ChangeKind, **fields: Any) -> Plan:
+    change = Change(kind, "t", fields.pop("reason", "r"), None, None, fields.pop("details", {}))
+    return Plan("w.yaml", "sha256:" + "0" * 64, (), (change,))
+
+
+@pytest.mark.parametrize(
+    ("key", "words"),
+    [
+        ("restart", "the restart mode"),
+        ("mode", "the restart mode"),
+        ("namespace", "the namespace"),
+        ("configMap", "the ConfigMap"),
+        ("deployment", "the Deployment"),
+        ("owned", "the owned part (lists and flags) it would write"),
+        ("diff", "the list of option changes"),
+        ("configHash", "the config text it reloads for"),
+        ("kfwsAdded", "the record of options kfws added"),
+        ("repository", "the push repository"),
+        ("tag", "the tag"),
+        ("name", "the image name"),
+        ("input_digest", "the input digest"),
+        ("resourceVersion", "the ConfigMap version it expects"),
+        ("generation", "the Deployment generation it expects"),
+        ("other", "its detail 'other'"),
+    ],
+)
+def test_each_detail_is_named_in_words(key: str, words: str) -> None:
+    saved = _one(ChangeKind.UPDATE_SPAWNER, details={key: "a", "size": 1})
+    fresh = _one(ChangeKind.UPDATE_SPAWNER, details={key: "b", "size": 2})  # sizes: never
+    assert compare_plans(saved, fresh, declared_images=()).differences == (
+        f"change 1 (update-spawner t): {words} differs",
+    )
+
+
+@pytest.mark.parametrize("kind", [ChangeKind.UPDATE_SPAWNER, ChangeKind.PUSH_IMAGE])
+def test_a_changed_reason_is_named_for_every_kind(kind: ChangeKind) -> None:
+    saved = _one(kind, reason="a", details={"name": "nb"})
+    fresh = _one(kind, reason="b", details={"name": "nb"})
+    assert compare_plans(saved, fresh, declared_images={"nb"}).differences == (
+        f"change 1 ({kind.value} t): its reason differs",
+    )
