@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -247,3 +248,77 @@ def test_pip_options_are_split_into_their_canonical_name_and_value(
     entry: str, split: tuple[str, str] | None
 ) -> None:
     assert checks.split_pip_option(entry) == split
+
+
+@pytest.mark.parametrize("tree", [*checks._SYSTEM_TREES])
+def test_every_system_tree_and_all_below_it_is_refused(tree: str) -> None:
+    assert checks.folder_problem(tree) == f"{tree!r} {SYSTEM}"
+    assert checks.folder_problem(f"{tree}/x") == f"'{tree}/x' {SYSTEM}"
+    assert checks.folder_problem(f"{tree}x") is None  # /usrx, /binary: another folder
+
+
+@pytest.mark.parametrize("root", [*checks._SYSTEM_ROOTS])
+def test_every_system_root_is_refused_but_a_folder_below_it_is_not(root: str) -> None:
+    assert checks.folder_problem(root) == f"{root!r} {SYSTEM}"
+    assert checks.folder_problem(root.rstrip("/") + "/team") is None
+
+
+def test_the_system_folders_are_these() -> None:
+    assert checks._SYSTEM_ROOTS == ("/", "/home", "/media", "/mnt", "/opt", "/srv", "/tmp")
+    assert checks._SYSTEM_TREES == (
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc",
+        "/root", "/run", "/sbin", "/sys", "/usr", "/var",
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("folder", ["/opt/../etc", "/..", "/opt/.", "opt/x"])
+def test_relative_parts_are_refused(folder: str) -> None:
+    assert checks.folder_problem(folder) == (
+        f"{folder!r} must be an absolute path without '.' or '..'"
+    )
+
+
+@pytest.mark.parametrize(
+    "entry", ["--index-url http://pypi.internal/simple", "-i https://pypi.example.com/simple"]
+)
+def test_plain_http_and_https_indexes_pass(entry: str) -> None:
+    assert checks.pip_problem(entry) is None
+
+
+def test_inside_the_workspace_folder(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "ctx").mkdir(parents=True)
+    (root / "req.txt").write_text("x")
+    (root / "loop").symlink_to(root / "loop")
+    (root / "out").symlink_to(tmp_path)
+    assert checks.inside_problem(root, root / "ctx", "context", "dir") is None
+    assert checks.inside_problem(root, root / "req.txt", "file", "file") is None
+    assert checks.inside_problem(root, root / "req.txt", "context", "dir") == (
+        f"the context {root / 'req.txt'} is not a folder"
+    )
+    assert checks.inside_problem(root, root / "ctx", "file", "file") == (
+        f"the file {root / 'ctx'} does not exist"
+    )
+    assert checks.inside_problem(root, root / "gone", "file", "file") == (
+        f"the file {root / 'gone'} does not exist"
+    )
+    assert checks.inside_problem(root, root / "out", "context", "dir") == (
+        f"the context {root / 'out'} leaves the workspace folder {root}; keep it inside"
+    )
+    assert checks.inside_problem(root, root / "loop", "file", "file") in (
+        f"the file {root / 'loop'} cannot be used: a symbolic link loop",
+        f"the file {root / 'loop'} cannot be used: Too many levels of symbolic links",
+    )
+    long = root / ("x" * 300)
+    assert checks.inside_problem(root, long, "file", "file") == (
+        f"the file {str(long)[:200]} cannot be used: File name too long"
+    )
+
+
+def test_a_regular_file_is_a_file_and_nothing_else_is(tmp_path: Path) -> None:
+    (tmp_path / "f").write_text("x")
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    assert checks.is_regular_file(tmp_path / "f")
+    assert not checks.is_regular_file(tmp_path)
+    assert not checks.is_regular_file(tmp_path / "loop")
+    assert not checks.is_regular_file(tmp_path / ("x" * 300))
