@@ -10,7 +10,7 @@ import pytest
 
 from kfws.plan.build import make_plan
 from kfws.plan.compare import MAX_LINES, Comparison, compare_plans, last_writer
-from kfws.plan.model import Change, ChangeKind, Plan
+from kfws.plan.model import Change, ChangeKind, Observation, Plan
 from kfws.plan.planfile import plan_from_dict, plan_to_json
 from tests.unit.factories import cluster_state, full_plan, full_plan_inputs
 
@@ -267,4 +267,50 @@ def test_a_changed_reason_is_named_for_every_kind(kind: ChangeKind) -> None:
     fresh = _one(kind, reason="b", details={"name": "nb"})
     assert compare_plans(saved, fresh, declared_images={"nb"}).differences == (
         f"change 1 ({kind.value} t): its reason differs",
+    )
+
+
+def test_a_comparison_is_immutable() -> None:
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Comparison((), stale=False).stale = True  # type: ignore[misc]
+
+
+def _fingerprinted(*observations: tuple[str, str | None]) -> Plan:
+    return Plan(
+        "w.yaml", "sha256:" + "0" * 64, tuple(Observation(k, v) for k, v in observations), ()
+    )
+
+
+@pytest.mark.parametrize(
+    ("was", "now", "writer", "line"),
+    [
+        ("rv=1 h=a", "rv=2 h=b", None, "configmap/kf/cm was changed since the plan "
+         "(resourceVersion 1 then, 2 now)"),
+        ("rv=1 h=a", "h=b", "'x' (Update) at t", "configmap/kf/cm was changed since the plan, "
+         "last written by 'x' (Update) at t"),
+        ("h=a", "rv=2", None, "configmap/kf/cm was changed since the plan"),
+        (None, "rv=2", None, "configmap/kf/cm was changed since the plan"),
+    ],
+)  # fmt: skip
+def test_a_moved_configmap_names_its_versions_only_when_both_are_known(
+    was: str | None, now: str | None, writer: str | None, line: str
+) -> None:
+    result = compare_plans(
+        _fingerprinted(("configmap:kf/cm", was)),
+        _fingerprinted(("configmap:kf/cm", now)),
+        declared_images=(),
+        config_writer=writer,
+    )
+    assert result.stale and result.differences == (line,)
+
+
+def test_other_observations_say_absent_when_they_were_or_are() -> None:
+    result = compare_plans(
+        _fingerprinted(("registry:r/a:1", None), ("registry:r/b:1", "sha256:1")),
+        _fingerprinted(("registry:r/a:1", "sha256:2"), ("registry:r/b:1", None)),
+        declared_images=(),
+    )
+    assert result.stale and result.differences == (
+        "registry:r/a:1: absent when planned, sha256:2 now",
+        "registry:r/b:1: sha256:1 when planned, absent now",
     )
