@@ -113,6 +113,7 @@ def test_modes_are_normalised_to_what_git_keeps(st_mode: int, kind: str, expecte
         ("FROM \\\n# the base:\n  real/base:1\n", None, ["real/base:1"]),
         ("FROM \\\n  # indented\n\n  real/base:2 AS b\nFROM b\n", None, ["real/base:2"]),
         ('ARG BASE="q/r:1"\nFROM $BASE\n', None, ["q/r:1"]),  # the default's quotes go
+        ("ARG BASE=q/r:X\nFROM $BASE\n", None, ["q/r:X"]),  # and only they
         # an ARG after the first FROM belongs to that stage, not to the FROM lines
         ("FROM a:1\nARG BASE=x/y:1\nFROM ${BASE}\n", None, ["a:1"]),
         # a FROM with only flags names nothing; the lines after it still count

@@ -213,3 +213,7 @@ def test_pip_without_files_has_no_cleanup_and_the_quote_escapes_backslashes() ->
     text = generate_dockerfile(GeneratedSpec(base=BASE, pip=("pandas",), env={"P": "a\\b"}))
     assert "RUN python3 -m pip install --no-cache-dir pandas\n" in text
     assert 'ENV P="a\\\\b"\n' in text
+
+
+def test_the_last_line_is_kept_whole() -> None:
+    assert generate_dockerfile(GeneratedSpec(base="r/x:TAGX")).endswith("\nFROM r/x:TAGX\n")

@@ -182,3 +182,17 @@ def test_a_restart_in_another_mode_and_a_check_without_kinds() -> None:
         )
     )
     assert "\nmode `none`\n" in md and "\ncontract `  `\n" in md
+
+
+def test_a_pipe_in_a_target_or_an_offered_image_keeps_the_tables_intact() -> None:
+    change = Change(
+        ChangeKind.UPDATE_SPAWNER,
+        "configmap/kf/c|m",
+        "r",
+        "a\n",
+        "b\n",
+        {"sizes": [{"image": "r/a|b:1", "bytes": 5, "source": "registry"}]},
+    )
+    md = render_markdown(plan_with(change))
+    assert "| update-spawner | `configmap/kf/c\\|m` |  | r |" in md
+    assert "| `r/a\\|b:1` | 5 B |" in md
