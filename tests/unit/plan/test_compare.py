@@ -10,8 +10,9 @@ import pytest
 
 from kfws.plan.build import make_plan
 from kfws.plan.compare import MAX_LINES, Comparison, compare_plans, last_writer
-from kfws.plan.model import Change, ChangeKind, Observation, Plan
+from kfws.plan.model import Change, ChangeKind, Kind, Observation, Plan
 from kfws.plan.planfile import plan_from_dict, plan_to_json
+from kfws.targets.spawner.kinds import UPDATE
 from tests.unit.factories import cluster_state, full_plan, full_plan_inputs
 
 WRITER = "'kubectl-edit' (Update) at 2026-11-28T20:39:15Z"
@@ -227,7 +228,7 @@ def test_an_image_change_names_its_digests_and_a_detail_added_as_null() -> None:
     ]
 
 
-def _one(kind: ChangeKind, **fields: Any) -> Plan:
+def _one(kind: Kind, **fields: Any) -> Plan:
     change = Change(kind, "t", fields.pop("reason", "r"), None, None, fields.pop("details", {}))
     return Plan("w.yaml", "sha256:" + "0" * 64, (), (change,))
 
@@ -254,15 +255,15 @@ def _one(kind: ChangeKind, **fields: Any) -> Plan:
     ],
 )
 def test_each_detail_is_named_in_words(key: str, words: str) -> None:
-    saved = _one(ChangeKind.UPDATE_SPAWNER, details={key: "a", "size": 1})
-    fresh = _one(ChangeKind.UPDATE_SPAWNER, details={key: "b", "size": 2})  # sizes: never
+    saved = _one(UPDATE, details={key: "a", "size": 1})
+    fresh = _one(UPDATE, details={key: "b", "size": 2})  # sizes: never
     assert compare_plans(saved, fresh, declared_images=()).differences == (
         f"change 1 (update-spawner t): {words} differs",
     )
 
 
-@pytest.mark.parametrize("kind", [ChangeKind.UPDATE_SPAWNER, ChangeKind.PUSH_IMAGE])
-def test_a_changed_reason_is_named_for_every_kind(kind: ChangeKind) -> None:
+@pytest.mark.parametrize("kind", [UPDATE, ChangeKind.PUSH_IMAGE])
+def test_a_changed_reason_is_named_for_every_kind(kind: Kind) -> None:
     saved = _one(kind, reason="a", details={"name": "nb"})
     fresh = _one(kind, reason="b", details={"name": "nb"})
     assert compare_plans(saved, fresh, declared_images={"nb"}).differences == (
@@ -288,8 +289,9 @@ def _fingerprinted(*observations: tuple[str, str | None]) -> Plan:
          "(resourceVersion 1 then, 2 now)"),
         ("rv=1 h=a", "h=b", "'x' (Update) at t", "configmap/kf/cm was changed since the plan, "
          "last written by 'x' (Update) at t"),
-        ("h=a", "rv=2", None, "configmap/kf/cm was changed since the plan"),
-        (None, "rv=2", None, "configmap/kf/cm was changed since the plan"),
+        # not written by a plan (no resourceVersion then): told as any other observation
+        ("h=a", "rv=2", None, "configmap:kf/cm: h=a when planned, rv=2 now"),
+        (None, "rv=2", None, "configmap:kf/cm: absent when planned, rv=2 now"),
     ],
 )  # fmt: skip
 def test_a_moved_configmap_names_its_versions_only_when_both_are_known(

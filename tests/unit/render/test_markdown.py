@@ -186,7 +186,7 @@ def test_a_restart_in_another_mode_and_a_check_without_kinds() -> None:
 
 def test_a_pipe_in_a_target_or_an_offered_image_keeps_the_tables_intact() -> None:
     change = Change(
-        ChangeKind.UPDATE_SPAWNER,
+        UPDATE,
         "configmap/kf/c|m",
         "r",
         "a\n",
