@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from kfws.plan.model import Plan
-from kfws.usage.report import ImageUsage, UsageReport
+
+if TYPE_CHECKING:  # only named in annotations: `kfws plan` calls removed_options() on every plan
+    from kfws.usage.report import ImageUsage, UsageReport
 
 MAX_NOTE = 900  # characters: a plan's warnings are bounded (schemas/plan.schema.json)
 

@@ -71,7 +71,7 @@ def test_a_plan_adding_an_option_reads_the_cluster_without_the_typed_api(
     assert "kubernetes.client.rest" in modules  # the official client did the HTTP
     assert heavy(modules) == []
     # nothing removed: nobody to look up, so the usage observer is not even imported
-    assert not {"kfws.observe.usage", "kfws.observe.notebooks"} & modules
+    assert not {"kfws.observe.usage", "kfws.observe.notebooks", "kfws.usage.report"} & modules
 
 
 def test_a_plan_removing_options_asks_who_uses_them_without_the_typed_api(
