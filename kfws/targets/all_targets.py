@@ -4,9 +4,10 @@ targets are observed, planned and applied in this order."""
 
 from __future__ import annotations
 
-from kfws.targets import spawner
+from kfws.targets import spawner, workspacekind
 from kfws.targets.base import Target
 
 TARGETS: dict[str, Target] = {
     "spawner": spawner,
+    "workspacekind": workspacekind,
 }

@@ -59,7 +59,10 @@ def heavy(modules: set[str]) -> list[str]:
         for m in modules
         if m.startswith(("kubernetes.client.api.", "kubernetes.client.models."))
         or m.split(".")[0] in ("docker", "deepdiff")
-        or m.startswith(("kfws.targets.workspacekind", "kfws.plan.planfile"))
+        or (
+            m.startswith(("kfws.targets.workspacekind.", "kfws.plan.planfile"))
+            and m != "kfws.targets.workspacekind.kinds"
+        )  # the targets table names its change kind
     )
 
 

@@ -107,13 +107,20 @@ def get_kind(api: Any, name: str) -> dict[str, Any]:
     return dict(obj)
 
 
-def list_kinds(api: Any) -> list[dict[str, Any]]:
+def list_kinds(api: Any, *, missing_ok: bool = False) -> list[dict[str, Any]] | None:
+    """Every kind; `missing_ok`: None when the cluster has no WorkspaceKind API (404)."""
     from kubernetes import client
+    from kubernetes.client.exceptions import ApiException
 
     with kind_errors("list", None):
-        out: Any = client.CustomObjectsApi(api).list_cluster_custom_object(
-            GROUP, VERSION, PLURAL, _request_timeout=REQUEST_TIMEOUT
-        )
+        try:
+            out: Any = client.CustomObjectsApi(api).list_cluster_custom_object(
+                GROUP, VERSION, PLURAL, _request_timeout=REQUEST_TIMEOUT
+            )
+        except ApiException as e:
+            if missing_ok and e.status == 404:
+                return None
+            raise
     return list(out.get("items") or [])
 
 

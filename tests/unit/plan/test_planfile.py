@@ -84,6 +84,7 @@ def test_summary_counts_every_kind() -> None:
         "check": 2,
         "update-spawner": 1,
         "restart-webapp": 1,
+        "update-workspacekind": 0,  # every registered target's kinds are counted
     }
 
 
