@@ -337,7 +337,8 @@ def test_the_json_is_sorted_indented_by_two_and_keeps_non_ascii() -> None:
         '    "push": 1,\n'
         '    "rebuild": 0,\n'
         '    "restart-webapp": 0,\n'
-        '    "update-spawner": 0\n'
+        '    "update-spawner": 0,\n'
+        '    "update-workspacekind": 0\n'
         "  },\n"
         '  "warnings": [\n'
         '    "w"\n'
