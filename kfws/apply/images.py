@@ -9,8 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,6 +27,7 @@ from kfws.observe.model import BuildInputs
 from kfws.observe.registry import RegistryClient
 from kfws.output import Reporter
 from kfws.plan.model import Change, ChangeKind
+from kfws.spec import graph
 from kfws.spec.model import ImageSpec, Spec
 
 if TYPE_CHECKING:
@@ -92,19 +93,16 @@ def apply_images(
         except KfwsError as e:
             return ImageResult(name, change.target, False, False, None, error=e.render())
 
-    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
-        results = list(pool.map(run, work))
+        results = run_in_order(work, _waits_for(spec, work), run, parallelism)
     except KeyboardInterrupt:
         # Don't wait for running builds (the engine finishes them on its own); start no more.
-        pool.shutdown(wait=False, cancel_futures=True)
         engine.interrupt()  # BuildKit: the running buildctl processes cancel their builds
         reporter.err(
             "interrupted during the image builds: the cluster was not touched (it is exactly "
             "as it was); builds already started may still finish in the engine"
         )
         raise
-    pool.shutdown()
     failed = [r for r in results if r.error]
     if failed:
         done = [r for r in results if not r.error]
@@ -117,6 +115,55 @@ def apply_images(
             hint="fix the failure and re-run; images already pushed are not rebuilt",
         )
     return results
+
+
+def _waits_for(spec: Spec, work: Sequence[Change]) -> dict[str, set[str]]:
+    """Per image changed here: the managed images it builds on that this plan changes too
+    (directly or through an unchanged image between them): it starts once they are pushed."""
+    deps = graph.dependencies(spec.images)
+    changed = {str(c.details["name"]) for c in work}
+    return {name: (graph.closure(deps, deps.get(name, ())) & changed) - {name} for name in changed}
+
+
+def run_in_order(
+    work: Sequence[Change],
+    waits_for: Mapping[str, set[str]],
+    run: Callable[[Change], ImageResult],
+    parallelism: int,
+) -> list[ImageResult]:
+    """Runs the changes as a graph: each once the images it waits for are done, independent
+    ones in parallel (at most `parallelism`). An image whose base failed is not started: its
+    result says so. Results come back in the order of `work`."""
+    by_name = {str(c.details["name"]): c for c in work}
+    results: dict[str, ImageResult] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    running: dict[Future[ImageResult], str] = {}
+    try:
+        while len(results) < len(work):
+            before = len(results)
+            for name, change in by_name.items():
+                if name in results or name in running.values():
+                    continue
+                failed = sorted(
+                    d for d in waits_for.get(name, ()) if d in results and results[d].error
+                )
+                if failed:
+                    why = f"not built: the managed image it builds on ({', '.join(failed)}) failed"
+                    results[name] = ImageResult(name, change.target, False, False, None, why)
+                elif all(d in results for d in waits_for.get(name, ())):
+                    running[pool.submit(run, change)] = name
+            if not running:
+                if len(results) == before:  # nothing can start: a cycle the loader missed
+                    raise ValueError(f"images wait for each other: {sorted(by_name)}")
+                continue  # only skips were recorded: look again
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                results[running.pop(future)] = future.result()
+    except KeyboardInterrupt:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return [results[str(c.details["name"])] for c in work]
 
 
 def _one(
@@ -168,7 +215,14 @@ def _build(
     if image.build is not None:
         b = image.build
         request = BuildRequest(
-            reference, b.context, b.dockerfile, b.args, b.target, b.platform, labels, image.network
+            reference,
+            b.context,
+            b.dockerfile,
+            inputs.args or b.args,  # with `{image: NAME}` args resolved to references
+            b.target,
+            b.platform,
+            labels,
+            image.network,
         )
         engine.build(request, log_path, reporter.progress)
         return

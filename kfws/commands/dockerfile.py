@@ -8,6 +8,7 @@ from typing import Any
 from kfws import output
 from kfws.commands.common import add_file_arg, load
 from kfws.errors import KfwsError
+from kfws.spec.model import Spec
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -15,6 +16,29 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("name", help="the image's name in workspace.yaml")
     add_file_arg(p)
     p.set_defaults(run=run)
+
+
+def _with_managed_base(spec: Spec, name: str) -> str:
+    """FROM names the managed base by its tag, which its inputs decide: read them (and ask
+    the registry for the digests of the external bases under them), as `kfws plan` does."""
+    from kfws.errors import RegistryError
+    from kfws.observe.inputs import read_all_inputs
+    from kfws.observe.observe import split_reference
+    from kfws.observe.registry import RegistryClient
+
+    client = RegistryClient(spec.registry_options)
+
+    def resolve(ref: str) -> str | None:
+        info = client.resolve(*split_reference(ref))
+        if info is None:
+            raise RegistryError(
+                f"the base image {ref} does not exist in its registry",
+                where=f"image {ref}",
+                hint="push the base image first, or fix the `from:` / FROM reference",
+            )
+        return info.digest
+
+    return read_all_inputs(spec, resolve, [name])[name].dockerfile
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,6 +58,9 @@ def run(args: argparse.Namespace) -> int:
             where=str(spec.path),
             hint=f"the images declared are: {names}",
         )
+    if image.generated is not None and image.generated.managed_base:
+        output.out(_with_managed_base(spec, image.name), end="")
+        return 0
     if image.generated is not None:
         output.out(generate_dockerfile(image.generated), end="")
         return 0

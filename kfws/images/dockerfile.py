@@ -76,8 +76,12 @@ def _sudo_run(user: str) -> str:
     )
 
 
-def generate_dockerfile(spec: GeneratedSpec) -> str:
-    lines: list[str] = [HEADER, f"FROM {spec.base}", ""]
+def generate_dockerfile(spec: GeneratedSpec, base_ref: str | None = None) -> str:
+    """`base_ref`: the reference of the managed image `spec.base` names (required then: its
+    tag is only known once that image's inputs are read)."""
+    if spec.managed_base and base_ref is None:
+        raise ValueError(f"the managed base {spec.base!r} needs its reference")
+    lines: list[str] = [HEADER, f"FROM {base_ref or spec.base}", ""]
     # ARG, not ENV: in the environment of the RUN steps below, not in the image's config
     lines += [f"ARG {k}={dockerfile_quote(v)}" for k, v in sorted(spec.build_env.items())]
     needs_root = bool(spec.apt or spec.pip or spec.sudo or spec.folders)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from kfws.errors import SpecError
@@ -25,6 +25,7 @@ from kfws.images.digest import (
 from kfws.images.dockerfile import generate_dockerfile
 from kfws.observe.model import BuildInputs
 from kfws.reference import ReferenceError, parse_reference
+from kfws.spec import graph
 from kfws.spec.checks import secret_key_problem, secret_value_problem
 from kfws.spec.model import ImageSpec, Spec
 
@@ -41,7 +42,7 @@ def check_build_args(spec: Spec) -> None:
         )
         for image in spec.images
         if image.build
-        for name, value in sorted(image.build.args.items())
+        for name, value in sorted({**image.build.args, **image.build.image_args}.items())
         for problem in [secret_key_problem(name) or secret_value_problem(value)]
         if problem
     ]
@@ -91,9 +92,56 @@ def _file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
+# A managed base's digest in its children's inputs: its *input* digest, known before it is
+# built (kfws.spec.graph), marked so it is never taken for a registry digest.
+MANAGED_DIGEST_PREFIX = "inputs:"
+
+
+def managed_reference(image: ImageSpec, inputs: BuildInputs) -> str:
+    return f"{image.repository}:{inputs.tag}"
+
+
+def read_all_inputs(
+    spec: Spec, resolve_base: BaseResolver, names: Iterable[str] | None = None
+) -> dict[str, BuildInputs]:
+    """Every managed image's inputs (or those of `names` and the managed images they build
+    on), bases first: a base's reference and input digest go into its children's inputs."""
+    deps = graph.dependencies(spec.images)
+    wanted = graph.closure(deps, names) if names is not None else set(deps)
+    out: dict[str, BuildInputs] = {}
+    for name in graph.build_order(deps):
+        if name in wanted:
+            image = spec.image(name)
+            assert image is not None
+            out[name] = read_inputs(image, resolve_base, _managed(spec, out))
+    # declaration order, as before the graph: plans and messages list images as declared
+    return {i.name: out[i.name] for i in spec.images if i.name in out}
+
+
+def _managed(spec: Spec, done: Mapping[str, BuildInputs]) -> dict[str, tuple[str, str]]:
+    """name -> (reference, input digest) of the managed images whose inputs are known."""
+    out: dict[str, tuple[str, str]] = {}
+    for name, inputs in done.items():
+        image = spec.image(name)
+        assert image is not None
+        out[name] = (managed_reference(image, inputs), inputs.input_digest)
+    return out
+
+
+def read_inputs(
+    image: ImageSpec,
+    resolve_base: BaseResolver,
+    managed: Mapping[str, tuple[str, str]] | None = None,
+) -> BuildInputs:
+    """`managed`: name -> (reference, input digest) of the managed images `image` builds on."""
+    managed = managed or {}
+    for name in graph.needs(image):
+        if name not in managed:
+            raise ValueError(f"{image.name} needs the inputs of {name} first")
+    managed_digests = {ref: MANAGED_DIGEST_PREFIX + digest for ref, digest in managed.values()}
     if image.generated is not None:
-        dockerfile = generate_dockerfile(image.generated)
+        base_ref = managed[image.generated.base][0] if image.generated.managed_base else None
+        dockerfile = generate_dockerfile(image.generated, base_ref)
         # the files pip's -r/-c name, under the names the generated Dockerfile COPYs
         entries: list[ContextEntry] = [
             ContextEntry(name, "file", 0o644, _file_sha256(source))
@@ -120,8 +168,11 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
                 [(image.location, f"images[{image.name}]: cannot read the build context: {e}")],
                 hint="every file the build context sends must be readable; .dockerignore UTF-8",
             ) from e
-        args, target, platform = build.args, build.target, build.platform
+        args = {**build.args, **{a: managed[n][0] for a, n in build.image_args.items()}}
+        target, platform = build.target, build.platform
     refs = base_images(dockerfile, args)
+    # an image arg is a base even where no FROM names it (COPY --from=${BASE}): its inputs count
+    refs += [managed[n][0] for n in graph.needs(image) if managed[n][0] not in refs]
     for ref in refs:
         try:
             parse_reference(ref)
@@ -130,7 +181,7 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
                 [(where, f"images[{image.name}]: FROM {ref!r} is not an image reference: {e}")],
                 hint="fix the FROM line of the Dockerfile",
             ) from e
-    bases = {ref: resolve_base(ref) for ref in refs}
+    bases = {ref: managed_digests.get(ref) or resolve_base(ref) for ref in refs}
     document = input_document(
         dockerfile_text=dockerfile,
         entries=entries,
@@ -148,4 +199,5 @@ def read_inputs(image: ImageSpec, resolve_base: BaseResolver) -> BuildInputs:
         base_digest=first_base,
         tag=image.tag or content_tag(digest),
         manifest=manifest,
+        args=dict(args),
     )

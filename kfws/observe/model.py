@@ -18,6 +18,9 @@ class BuildInputs:
     base_digest: str | None  # the FROM image's registry digest, when it could be resolved
     tag: str  # the explicit tag, or the content-addressed "kfws1-<hex>"
     manifest: str = ""  # the compact inputs manifest (kfws.images.digest.inputs_manifest)
+    # the build args to build with: the workspace's, and managed images' references for
+    # `{image: NAME}` args (kfws.spec.graph)
+    args: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

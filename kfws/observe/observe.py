@@ -15,7 +15,7 @@ from typing import Any
 from kfws.build.choose import buildkit_hosts, engine_for
 from kfws.errors import EngineError, KfwsError, RegistryError
 from kfws.images.digest import INPUTS_LABEL
-from kfws.observe.inputs import check_build_args, read_inputs
+from kfws.observe.inputs import check_build_args, read_all_inputs
 from kfws.observe.model import (
     BuildInputs,
     ExternalImageState,
@@ -75,7 +75,8 @@ def observe(
         base_digests[ref] = info.digest
         return info.digest
 
-    inputs: dict[str, BuildInputs] = {i.name: read_inputs(i, resolve_base) for i in spec.images}
+    # bases first: a managed base's reference and input digest are in its children's inputs
+    inputs: dict[str, BuildInputs] = read_all_inputs(spec, resolve_base)
     targets = {i.name: (i.repository, inputs[i.name].tag) for i in spec.images}
     found = client.resolve_many(sorted(set(targets.values())), parallelism=parallelism)
 

@@ -9,12 +9,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from kfws.errors import PlanError
 from kfws.observe.model import BuildInputs, ImageState, Observed
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind, Observation
+from kfws.spec import graph
 from kfws.spec.model import ImageSpec, PinMode, Spec
 
 
@@ -43,7 +45,25 @@ def plan_images(spec: Spec, observed: Observed) -> ImagesPlanPart:
         by_tag[image.name] = state.reference
         digest = state.registry_digest if change is None else PENDING_DIGEST
         by_digest[image.name] = f"{image.repository}@{digest}"
-    return ImagesPlanPart(tuple(changes), tuple(observations), by_tag, by_digest)
+    return ImagesPlanPart(
+        tuple(_after_bases(spec, changes)), tuple(observations), by_tag, by_digest
+    )
+
+
+def _after_bases(spec: Spec, changes: list[Change]) -> list[Change]:
+    """An image built on a managed image this plan also changes waits for it (apply builds the
+    graph in dependency order): its reason says so."""
+    deps = graph.dependencies(spec.images)
+    changed = {str(c.details["name"]) for c in changes}
+    out: list[Change] = []
+    for change in changes:
+        name = str(change.details["name"])
+        first = [b for b in sorted(graph.closure(deps, deps.get(name, ()))) if b in changed]
+        if first and change.kind is not ChangeKind.PUSH_IMAGE:
+            reason = f"{change.reason}; built after {', '.join(first)} (changed by this plan too)"
+            change = dataclasses.replace(change, reason=reason)
+        out.append(change)
+    return out
 
 
 def _image_change(

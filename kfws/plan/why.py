@@ -37,6 +37,36 @@ def _str_map(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+MANAGED = "inputs:"  # kfws.observe.inputs.MANAGED_DIGEST_PREFIX: a managed base's input digest
+
+
+def _repository(ref: str) -> str:
+    name = ref.split("@", 1)[0]
+    head, _, last = name.rpartition("/")
+    return f"{head}/{last.split(':', 1)[0]}" if head else last.split(":", 1)[0]
+
+
+def _bases(old: dict[str, str], new: dict[str, str]) -> list[str]:
+    """A managed base (kfws.spec.graph) is recorded by its input digest: when its inputs
+    changed, a content-addressed base also has a new tag, so it is matched by repository."""
+    why: list[str] = []
+    old_by_repo = {_repository(ref): ref for ref in old}
+    for ref in sorted(new):
+        before = old.get(ref)
+        if before is None and _repository(ref) in old_by_repo:
+            before = old[old_by_repo[_repository(ref)]]
+            ref_text = f"{old_by_repo[_repository(ref)]} -> {ref}"
+        else:
+            ref_text = ref
+        if before is None:
+            why.append(f"new base image {ref}")
+        elif before != new[ref] and new[ref].startswith(MANAGED):
+            why.append(f"managed base {ref_text} changed: its inputs moved, so it is built first")
+        elif before != new[ref]:
+            why.append(f"base {ref_text} was rebuilt upstream (its digest moved)")
+    return why
+
+
 def why_rebuilt(new_text: str, old_ref: str, old_text: str | None) -> list[str]:
     """What differs between the inputs of the image to build and those of `old_ref`."""
     new, old = _load(new_text), _load(old_text)
@@ -66,12 +96,7 @@ def why_rebuilt(new_text: str, old_ref: str, old_text: str | None) -> list[str]:
     for key in ("target", "platform"):
         if new.get(key) != old.get(key):
             why.append(f"{key} {old.get(key) or 'unset'} -> {new.get(key) or 'unset'}")
-    old_bases, new_bases = _str_map(old.get("bases")), _str_map(new.get("bases"))
-    for ref in sorted(new_bases):
-        if ref not in old_bases:
-            why.append(f"new base image {ref}")
-        elif old_bases[ref] != new_bases[ref]:
-            why.append(f"base {ref} was rebuilt upstream (its digest moved)")
+    why += _bases(_str_map(old.get("bases")), _str_map(new.get("bases")))
     if not why:
         why.append("no recorded input changed: a build arg value (not recorded) did")
     return why

@@ -3,13 +3,16 @@ location of each value; all problems are reported together."""
 
 from __future__ import annotations
 
+import difflib
+import itertools
 import re
 from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kfws.spec import checks
+from kfws.reference import looks_like_reference
+from kfws.spec import checks, graph
 from kfws.spec.model import (
     GROUP_KEYS,
     BuildSecret,
@@ -62,13 +65,15 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
 
     images: list[ImageSpec] = []
     seen: dict[str, int] = {}
+    declared = {str(raw["name"]) for raw in doc.get("images") or []}
+    edges: dict[tuple[str, str], Path_] = {}  # (image, managed image it builds on) -> where
     for i, raw in enumerate(doc.get("images") or []):
         p: Path_ = ("images", i)
         name = str(raw["name"])
         if name in seen:
             check((*p, "name"), f"the image name {name!r} is already used by images[{seen[name]}]")
         seen.setdefault(name, i)
-        image = _image(raw, p, name, default_registry, root, located, check)
+        image = _image(raw, p, name, default_registry, root, located, check, declared, edges)
         if image is not None:
             own = (raw.get("build") or {}).get("network") or raw.get("network")
             network = own or (doc.get("build") or {}).get("network")
@@ -77,6 +82,7 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
         if image is not None:
             images.append(image)
     names = {i.name for i in images}
+    _cycle_problems(images, edges, check)
 
     spawner_raw = doc.get("spawner") or {}
     groups: list[SpawnerGroup] = []
@@ -221,6 +227,33 @@ def _absolute(path: Path) -> Path:
         return path.absolute()
 
 
+def _cycle_problems(
+    images: list[ImageSpec], edges: dict[tuple[str, str], Path_], check: Any
+) -> None:
+    """A managed image can't build on itself, directly or through others: each edge of the
+    first cycle found is reported where it is declared."""
+    cycle = graph.find_cycle(graph.dependencies(images))
+    if cycle is None:
+        return
+    text = " -> ".join(cycle)
+    for a, b in itertools.pairwise(cycle):
+        check(
+            edges[(a, b)],
+            f"the managed images build on each other in a cycle ({text}); "
+            "an image can't be its own base: break the cycle",
+        )
+
+
+def _managed_name_problem(value: str, declared: set[str], what: str) -> str | None:
+    if value in declared:
+        return None
+    guess = difflib.get_close_matches(value, sorted(declared), n=1)
+    if guess:
+        return f"{value!r} is not a managed image's name; did you mean {guess[0]!r}?"
+    names = ", ".join(sorted(declared)) or "none declared"
+    return f"{value!r} is not a managed image's name ({names}); {what}"
+
+
 def _auto(value: Any) -> str | None:
     return None if value in (None, "auto") else str(value)
 
@@ -233,6 +266,8 @@ def _image(
     root: Path,
     located: Located,
     check: Any,
+    declared: set[str],
+    edges: dict[tuple[str, str], Path_],
 ) -> ImageSpec | None:
     generated_keys = {"from", "sudo", "apt", "pip", "env", "buildEnv", "folders", "user"}
     has_build, has_from = "build" in raw, "from" in raw
@@ -257,15 +292,43 @@ def _image(
             (*p, "build", "dockerfile"),
             checks.inside_problem(root, dockerfile, "Dockerfile", "file"),
         )
+        raw_args = b.get("args") or {}
+        image_args: dict[str, str] = {}
+        for k, v in raw_args.items():
+            if isinstance(v, dict):  # {image: NAME}: that managed image's reference
+                ap: Path_ = (*p, "build", "args", str(k), "image")
+                check(
+                    ap,
+                    _managed_name_problem(
+                        str(v["image"]), declared, "`{image: NAME}` names an image of this file"
+                    ),
+                )
+                image_args[str(k)] = str(v["image"])
+                edges.setdefault((name, str(v["image"])), ap)
         build = BuildSpec(
             context=_absolute(context),
             dockerfile=_absolute(dockerfile),
-            args={str(k): str(v) for k, v in (b.get("args") or {}).items()},
+            args={str(k): str(v) for k, v in raw_args.items() if not isinstance(v, dict)},
             target=b.get("target"),
             platform=b.get("platform"),
+            image_args=image_args,
         )
     else:
-        check((*p, "from"), _base_problem(str(raw["from"])))
+        base = str(raw["from"])
+        managed_base = base in declared
+        if managed_base:
+            edges.setdefault((name, base), (*p, "from"))
+        elif not looks_like_reference(base):
+            # a bare word names a managed image (as in spawner options); a Docker Hub image is
+            # written in full (docker.io/library/python:3.12), so a typo can't pull a stranger
+            check(
+                (*p, "from"),
+                _managed_name_problem(
+                    base, declared, "for another image give a full reference (registry/path:tag)"
+                ),
+            )
+        else:
+            check((*p, "from"), _base_problem(base))
         env = {str(k): str(v) for k, v in (raw.get("env") or {}).items()}
         build_env = {str(k): str(v) for k, v in (raw.get("buildEnv") or {}).items()}
         for key, values in (("env", env), ("buildEnv", build_env)):
@@ -292,6 +355,7 @@ def _image(
             folders=tuple(str(x) for x in raw.get("folders") or ()),
             user=user,
             platform=raw.get("platform"),
+            managed_base=managed_base,
         )
     return ImageSpec(
         name=name,

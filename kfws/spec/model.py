@@ -76,13 +76,16 @@ class BuildSpec:
     target: str | None = None
     # one platform, or several sorted and joined by "," (`platforms`: BuildKit pushes an index)
     platform: str | None = None
+    # build args whose value is another managed image's reference (`{image: NAME}`): arg -> NAME;
+    # the value is known once that image's inputs are (kfws.spec.graph)
+    image_args: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class GeneratedSpec:
     """A managed image whose Dockerfile kfws generates from a short spec."""
 
-    base: str  # the `from:` image reference
+    base: str  # the `from:` image reference, or a managed image's name (managed_base)
     sudo: Literal["passwordless"] | None = None
     apt: tuple[str, ...] = ()
     pip: tuple[str, ...] = ()
@@ -94,6 +97,7 @@ class GeneratedSpec:
     folders: tuple[str, ...] = ()  # absolute paths created and owned by the notebook user
     user: str = "jovyan"
     platform: str | None = None  # as BuildSpec.platform
+    managed_base: bool = False  # `base` names a managed image: built first, FROM its reference
 
 
 @dataclass(frozen=True)

@@ -63,12 +63,13 @@ def expected_keywords(spec: GeneratedSpec) -> list[str]:
     return keywords
 
 
-def check_generated(text: str, spec: GeneratedSpec) -> None:
+def check_generated(text: str, spec: GeneratedSpec, base_ref: str | None = None) -> None:
     """The Dockerfile holds exactly the instructions kfws means to write, each with exactly the
-    spec's strings as its arguments; raises AssertionError otherwise."""
+    spec's strings as its arguments; raises AssertionError otherwise. `base_ref`: the reference
+    of the managed image `spec.base` names."""
     steps = split_instructions(text)
     assert [s.keyword for s in steps] == expected_keywords(spec), text
-    assert steps[0].rest == spec.base
+    assert steps[0].rest == (base_ref if spec.managed_base else spec.base)
     args = {k: v for s in steps if s.keyword == "ARG" for k, v in pairs(s).items()}
     assert args == dict(spec.build_env)
     envs = [s for s in steps if s.keyword == "ENV"]

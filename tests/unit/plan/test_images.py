@@ -110,3 +110,25 @@ def test_a_rebuild_says_whether_the_tag_was_overwritten_or_the_inputs_changed(
     (change,) = plan_images(spec(image("nb", "v1")), obs).changes
     assert change.kind is ChangeKind.REBUILD_IMAGE
     assert says in change.reason and never not in change.reason
+
+
+def test_an_image_built_on_a_managed_image_this_plan_builds_says_it_waits() -> None:
+    base, mid, top = image("base"), image("mid"), image("top")
+    mid = dataclasses.replace(
+        mid, generated=dataclasses.replace(mid.generated, base="base", managed_base=True)
+    )  # type: ignore[arg-type]
+    top = dataclasses.replace(
+        top, generated=dataclasses.replace(top.generated, base="mid", managed_base=True)
+    )  # type: ignore[arg-type]
+    # base and top are built; mid (between them) is already in the registry
+    pairs = [
+        (inputs("base", "1"), state(ref("base", "kfws1-" + "1" * 24))),
+        (inputs("mid", "2"), state(ref("mid", "kfws1-" + "2" * 24), registry=DIGEST)),
+        (inputs("top", "3"), state(ref("top", "kfws1-" + "3" * 24))),
+    ]
+    part = plan_images(spec(base, mid, top), observed(*pairs))
+    reasons = {c.details["name"]: c.reason for c in part.changes}
+    assert reasons == {
+        "base": "the tag is not in the registry",
+        "top": "the tag is not in the registry; built after base (changed by this plan too)",
+    }

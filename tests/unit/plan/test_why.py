@@ -117,3 +117,43 @@ def test_many_files_are_capped_in_the_label_and_the_lines() -> None:
     few = {f"f{i:02}": "1" for i in range(30)}
     (line,) = why_rebuilt(manifest(few), OLD, manifest({}))
     assert line.endswith("and 20 more")
+
+
+MANAGED_OLD = {"reg/team/jupyter-base:kfws1-aaa": "inputs:sha256:" + "1" * 64}
+MANAGED_NEW = {"reg/team/jupyter-base:kfws1-bbb": "inputs:sha256:" + "2" * 64}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # a content-tagged managed base: a new tag, matched by repository
+        (
+            MANAGED_OLD,
+            MANAGED_NEW,
+            "managed base reg/team/jupyter-base:kfws1-aaa -> reg/team/jupyter-base:kfws1-bbb "
+            "changed: its inputs moved, so it is built first",
+        ),
+        # an explicitly tagged managed base: the same reference, other inputs
+        (
+            {"reg/team/jupyter-base:v1": "inputs:sha256:" + "1" * 64},
+            {"reg/team/jupyter-base:v1": "inputs:sha256:" + "2" * 64},
+            "managed base reg/team/jupyter-base:v1 changed: its inputs moved, so it is built first",
+        ),
+        # an external base whose tag was bumped
+        (
+            {"reg/base/python:1": "sha256:" + "1" * 64},
+            {"reg/base/python:2": "sha256:" + "2" * 64},
+            "base reg/base/python:1 -> reg/base/python:2 was rebuilt upstream (its digest moved)",
+        ),
+        # another repository altogether
+        (
+            {"reg/base/python:1": "sha256:" + "1" * 64},
+            {"reg/other:1": "x"},
+            "new base image reg/other:1",
+        ),
+    ],
+)
+def test_managed_bases_are_matched_by_repository(
+    old: dict[str, str | None], new: dict[str, str | None], expected: str
+) -> None:
+    assert why_rebuilt(manifest(bases=new), OLD, manifest(bases=old)) == [expected]

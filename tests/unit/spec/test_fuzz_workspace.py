@@ -25,7 +25,7 @@ import pytest
 import yaml
 
 from kfws.errors import SpecError
-from kfws.observe.inputs import check_build_args, read_inputs
+from kfws.observe.inputs import check_build_args, read_all_inputs
 from kfws.spec.load import load_spec
 from tests.unit.images.dockerfile_check import check_generated
 
@@ -174,9 +174,12 @@ def run_case(path: Path, data: bytes) -> str:
         assert e.problems and all(where.startswith(str(path)) and msg for where, msg in e.problems)
         return "refused"
     check_build_args(spec)
+    inputs = read_all_inputs(spec, lambda ref: None)  # bases first (kfws.spec.graph)
     for image in spec.images:
         if image.generated is not None:  # (a build: image's Dockerfile is the user's own)
-            check_generated(read_inputs(image, lambda ref: None).dockerfile, image.generated)
+            base = spec.image(image.generated.base) if image.generated.managed_base else None
+            ref = f"{base.repository}:{inputs[base.name].tag}" if base else None
+            check_generated(inputs[image.name].dockerfile, image.generated, ref)
     return "valid"
 
 

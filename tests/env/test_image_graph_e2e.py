@@ -1,0 +1,136 @@
+"""Managed images built on managed images (kfws.spec.graph), end to end from the CLI against the
+real dockerd and registry: plan knows every tag before anything is built, apply builds bases
+first, the children really are built FROM their base, a base change rebuilds exactly its
+dependants, and a failed base stops only the images built on it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import docker
+import pytest
+
+from tests.conftest import need_env
+from tests.env.kfws_cli import run_kfws, unique, write_workspace
+
+
+def workspace(tmp: Path, prefix: str, base_env: str = "1", *, broken_base: bool = False) -> Path:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    ctx = tmp / "images" / "tool"
+    ctx.mkdir(parents=True, exist_ok=True)
+    # the base's reference comes in as a build arg; the file proves it is that image
+    (ctx / "Dockerfile").write_text("ARG BASE\nFROM ${BASE}\nRUN test \"$TEAM_BASE\" != ''\n")
+    doc: dict[str, Any] = {
+        "apiVersion": "kfws/v1alpha1",
+        "kind": "Workspace",
+        "registry": {
+            "default": f"{registry}/{prefix}",
+            "registries": {registry: {"insecure": True}},
+        },
+        "build": {"network": "host"},
+        "images": [
+            # declared before its base on purpose: the order comes from the graph
+            {"name": "child", "from": "base", "env": {"CHILD": "yes"}},
+            {
+                "name": "base",
+                "from": need_env("KFWS_TEST_BASE_IMAGE"),
+                "env": {"TEAM_BASE": base_env},
+            },
+            {"name": "grandchild", "from": "child", "env": {"GRANDCHILD": "yes"}},
+            {
+                "name": "tool",
+                "build": {"context": "images/tool", "args": {"BASE": {"image": "base"}}},
+            },
+            {"name": "alone", "from": need_env("KFWS_TEST_BASE_IMAGE"), "env": {"ALONE": "yes"}},
+        ],
+    }
+    if broken_base:  # the busybox base has neither sudo nor apt-get: kfws's build fails
+        doc["images"][1]["sudo"] = "passwordless"
+    return write_workspace(tmp, doc)
+
+
+def plan_json(tmp: Path) -> dict[str, Any]:
+    result = run_kfws("plan", "--format", "json", cwd=tmp)
+    assert result.code == 0, result.text
+    plan: dict[str, Any] = json.loads(result.out)
+    return plan
+
+
+def targets(plan: dict[str, Any]) -> dict[str, str]:
+    return {
+        c["details"]["name"]: c["target"]
+        for c in plan["changes"]
+        if c["kind"] in ("build", "rebuild", "push")
+    }
+
+
+def image_env(engine: docker.DockerClient, ref: str) -> dict[str, str]:
+    engine.images.pull(ref)  # what the registry serves, not what the build left locally
+    env = engine.images.get(ref).attrs["Config"]["Env"] or []
+    return dict(e.split("=", 1) for e in env)
+
+
+@pytest.fixture
+def engine() -> docker.DockerClient:
+    return docker.from_env()
+
+
+def test_a_chain_is_planned_whole_built_in_order_and_rebuilt_exactly(
+    tmp_path: Path, engine: docker.DockerClient
+) -> None:
+    prefix = unique("graph")
+    workspace(tmp_path, prefix)
+    plan = plan_json(tmp_path)
+    refs = targets(plan)
+    # every tag is known before anything is built
+    assert sorted(refs) == ["alone", "base", "child", "grandchild", "tool"]
+    reasons = {c["details"]["name"]: c["reason"] for c in plan["changes"] if c["kind"] == "build"}
+    assert reasons["grandchild"] == (
+        "the tag is not in the registry; built after base, child (changed by this plan too)"
+    )
+    assert reasons["alone"] == "the tag is not in the registry"
+
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert "Apply complete: 5 built, 5 pushed" in applied.out
+    # the tags apply pushed are the ones the plan named
+    no_changes = run_kfws("plan", "--detailed-exitcode", cwd=tmp_path)
+    assert no_changes.code == 0, no_changes.text
+
+    # children really are built FROM their base (its env is theirs), the tool with BASE = it
+    grandchild = image_env(engine, refs["grandchild"])
+    assert (grandchild["TEAM_BASE"], grandchild["CHILD"], grandchild["GRANDCHILD"]) == (
+        "1",
+        "yes",
+        "yes",
+    )
+    assert image_env(engine, refs["tool"])["TEAM_BASE"] == "1"
+    assert "TEAM_BASE" not in image_env(engine, refs["alone"])
+
+    # a base change: exactly the base and the images on it get new tags
+    workspace(tmp_path, prefix, base_env="2")
+    second = targets(plan_json(tmp_path))
+    assert sorted(second) == ["base", "child", "grandchild", "tool"]
+    assert all(second[n] != refs[n] for n in second)
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert image_env(engine, second["grandchild"])["TEAM_BASE"] == "2"
+
+
+def test_a_failed_base_stops_only_the_images_built_on_it(tmp_path: Path) -> None:
+    prefix = unique("graphfail")
+    workspace(tmp_path, prefix, broken_base=True)
+    result = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert result.code == 1, result.text
+    registry = need_env("KFWS_TEST_REGISTRY")
+    assert "needs sudo, and this base image has neither sudo nor apt-get" in result.err
+    assert "4 of 5 images failed; the cluster was not touched" in result.err
+    assert "not built: the managed image it builds on (base) failed" in result.err
+    assert "not built: the managed image it builds on (base, child) failed" in result.err
+    # the independent image still finished, and the report says so
+    assert any(
+        f"{registry}/{prefix}/alone:" in line and "built and pushed" in line
+        for line in result.err.splitlines()
+    ), result.err
