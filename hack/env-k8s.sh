@@ -314,6 +314,10 @@ apply_rbac() { # namespace layout selector
     PYTHONPATH=$ROOT python3 -m kfws.rbac writer "$cm"
     echo ---
     PYTHONPATH=$ROOT python3 -m kfws.rbac read-only "$cm"
+    echo ---
+    # the optional ClusterRole (nodes get/list: the architecture check), bound to both
+    # identities; its label keeps it out of the legacy namespace's selector
+    PYTHONPATH=$ROOT python3 -m kfws.rbac nodes "$cm"
   } >"$K8S/rbac-$1.yaml" || return 1
   kubectl_admin -n "$1" apply -f "$K8S/rbac-$1.yaml" ${3:+-l "$3"} >>"$K8S/seed.log" 2>&1
 }

@@ -18,12 +18,15 @@ from importlib import resources
 
 WRITER = "kfws-role.yaml"
 READ_ONLY = "kfws-readonly-role.yaml"
+NODES = "kfws-nodes-clusterrole.yaml"  # optional, cluster-wide: the architecture check
+NODES_BINDING = "kfws-nodes-reader-"
 USAGE = "kfws-usage-clusterrole.yaml"  # cluster-wide: notebooks and their pods (kfws usage)
 ROLES = {
     "writer": (WRITER,),
     "read-only": (READ_ONLY,),
     "both": (WRITER, READ_ONLY),
     "usage": (USAGE,),
+    "nodes": (NODES,),
 }
 WORKSPACEKINDS = "kfws-workspacekinds-role.yaml"
 DEFAULT_KINDS = ("jupyterlab",)
@@ -69,6 +72,8 @@ def render(
         text = _word(BACKUP_PREFIX + DEFAULT_CONFIGMAP).sub((BACKUP_PREFIX + configmap)[:253], text)
         text = _word(DEFAULT_CONFIGMAP).sub(configmap, text)
         text = _word(DEFAULT_DEPLOYMENT).sub(deployment, text)
+        # the nodes ClusterRoleBinding is cluster-wide: one per namespace's identities
+        text = _word(NODES_BINDING + DEFAULT_NAMESPACE).sub(NODES_BINDING + namespace, text)
         texts.append(_word(DEFAULT_NAMESPACE).sub(namespace, text))
     return "---\n".join(texts)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,9 +23,10 @@ from kfws.observe.engine import (
     BuildRequest,
     ensure_private_dir,
 )
-from kfws.observe.model import BuildInputs
+from kfws.observe.model import BuildInputs, Observed
 from kfws.observe.registry import RegistryClient
 from kfws.output import Reporter
+from kfws.plan.arch import mismatch
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec import graph
 from kfws.spec.model import ImageSpec, Spec
@@ -115,6 +116,52 @@ def apply_images(
             hint="fix the failure and re-run; images already pushed are not rebuilt",
         )
     return results
+
+
+def verify_architectures(
+    spec: Spec,
+    observed: Observed,
+    registry: RegistryClient,
+    pushed: Sequence[str],
+    skip: Collection[str] = (),
+) -> None:
+    """Before the cluster step: every image the spawner will offer must run on some node
+    (kfws.plan.arch). Images pushed by this apply are asked for again (their platforms are
+    known only now); the others were read by the plan. `--skip-check NAME` lets one through."""
+    if not observed.node_archs:
+        return  # unknown: the plan said the check was skipped and why
+    names = {i.name for i in spec.images}
+    platforms = dict(observed.platforms)
+    offered: dict[str, str] = {}  # reference -> name (or the reference, for an external)
+    for group in spec.spawner.groups:
+        for option in group.options:
+            ref = observed.images[option].reference if option in names else option
+            offered[ref] = option
+    for ref in pushed:
+        if ref in offered:
+            repo, _, tag = ref.rpartition(":")
+            try:
+                platforms[ref] = tuple(registry.image_platforms(repo, tag))
+            except KfwsError:
+                platforms.pop(ref, None)  # unreadable: not judged (the check runs next)
+    problems = [
+        problem
+        for ref, name in sorted(offered.items())
+        if name not in skip and ref not in skip
+        for problem in [mismatch(ref, platforms.get(ref, ()), observed.node_archs)]
+        if problem
+    ]
+    if problems:
+        raise ApplyError(
+            f"{len(problems)} offered image{'s' if len(problems) != 1 else ''} can't run on any "
+            "node of the cluster; the cluster was not touched (it is exactly as it was), so it "
+            "is not offered.\n"
+            + "\n".join(f"  - {p}" for p in problems)
+            + f"\n  pushed before this check: {', '.join(pushed) or 'none'}",
+            where="apply: architecture",
+            hint="build the image for the nodes' architecture (`platform:`), or offer it "
+            "anyway with `kfws apply --skip-check NAME`",
+        )
 
 
 def _waits_for(spec: Spec, work: Sequence[Change]) -> dict[str, set[str]]:

@@ -108,6 +108,11 @@ def apply_plan(
                 report.pushed.append(r.reference)
             if r.digest:
                 digests[r.reference.rpartition(":")[0]] = r.digest
+    if cluster_changes:  # can a node run each image about to be offered? (kfws.plan.arch)
+        from kfws.apply.images import verify_architectures
+
+        skip = verify.skip if verify else ()
+        verify_architectures(spec, observed, registry, report.pushed, skip)
     if check_changes:
         report.checks = verify_step(
             check_changes,

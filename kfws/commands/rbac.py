@@ -26,10 +26,11 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
     add_cluster_args(p)
     p.add_argument(
         "--role",
-        choices=("both", "writer", "read-only", "usage"),
+        choices=("both", "writer", "read-only", "usage", "nodes"),
         default="both",
         help="which identity to print (default: %(default)s); usage: the ClusterRole that lets "
-        "the read-only identity see which notebooks use which image (kfws usage, plan, prune)",
+        "the read-only identity see which notebooks use which image (kfws usage, plan, prune); "
+        "nodes: the optional ClusterRole that lets plan read the nodes' architectures",
     )
     p.add_argument("--configmap", help="the spawner ConfigMap's name (hash suffix included)")
     p.add_argument("--deployment", help="the jupyter-web-app Deployment's name")
@@ -75,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
         raise KfwsError(
             str(e), where="kfws rbac", hint="pass the object's name as Kubernetes shows it"
         ) from None
-    if not (configmap or args.role in ("read-only", "usage")):
+    if not (configmap or args.role in ("read-only", "usage", "nodes")):
         output.warn(
             f"the writer Role names the ConfigMap {rbac.DEFAULT_CONFIGMAP} (Kubeflow 1.0); "
             "Kubeflow 1.3+ adds a hash suffix: pass --configmap NAME or --detect"

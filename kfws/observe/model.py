@@ -72,3 +72,8 @@ class Observed:
     previous_inputs: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
     # option reference -> the digest it had when kfws last applied it to a target (a moved tag)
     applied_digests: Mapping[str, str] = field(default_factory=dict)
+    # the architecture check (kfws.plan.arch): the nodes' CPU architectures, or why they are
+    # unknown; and the platforms of the offered images the registry holds, by reference
+    node_archs: tuple[str, ...] = ()
+    node_archs_skipped: str | None = None
+    platforms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)

@@ -137,7 +137,14 @@ def observe(
     checks = CheckCache().passed()
     if states:
         previous.update(_offered_inputs(spec, missing, live, client))
-    return Observed(inputs, images, externals, states, checks, sizes, previous, applied)
+    observed = Observed(inputs, images, externals, states, checks, sizes, previous, applied)
+    if states:  # the architecture check: only where images are offered
+        from kfws.observe.arch import observe_architectures
+
+        observed = observe_architectures(
+            spec, observed, client, context=context or spec.cluster.context, parallelism=parallelism
+        )
+    return observed
 
 
 def _offered_inputs(

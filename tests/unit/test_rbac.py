@@ -29,7 +29,12 @@ def rules(text: str, kind: str = "Role") -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     ("role", "filename"),
-    [("writer", rbac.WRITER), ("read-only", rbac.READ_ONLY), ("usage", rbac.USAGE)],
+    [
+        ("writer", rbac.WRITER),
+        ("read-only", rbac.READ_ONLY),
+        ("usage", rbac.USAGE),
+        ("nodes", rbac.NODES),
+    ],
 )
 def test_deploy_rbac_is_what_kfws_rbac_prints_by_default(role: str, filename: str) -> None:
     assert (REPO / "deploy" / "rbac" / filename).read_text() == rbac.render(role)
@@ -106,3 +111,17 @@ def test_the_usage_cluster_role_only_gets_and_lists_notebooks_and_pods() -> None
         {"kind": "ServiceAccount", "name": "kfws-readonly", "namespace": "team-a"}
     ]
     assert "kubeflow.org" in text  # the API group is not a namespace to rename
+
+
+def test_the_nodes_cluster_role_only_reads_nodes_and_binds_both_identities() -> None:
+    text = rbac.render("nodes", namespace="team-a")
+    assert rules(text, "ClusterRole") == [
+        {"apiGroups": [""], "resources": ["nodes"], "verbs": ["get", "list"]}
+    ]
+    (binding,) = [d for d in documents(text) if d["kind"] == "ClusterRoleBinding"]
+    assert binding["metadata"]["name"] == "kfws-nodes-reader-team-a"
+    assert binding["roleRef"]["name"] == "kfws-nodes-reader"
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "kfws", "namespace": "team-a"},
+        {"kind": "ServiceAccount", "name": "kfws-readonly", "namespace": "team-a"},
+    ]

@@ -96,6 +96,20 @@ class RegistryClient:
         manifest = self._image_manifest(host, name, reference, what, platform)
         return dict(self._config(host, name, manifest, what).labels)
 
+    def image_platforms(self, repository: str, reference: str) -> list[str]:
+        """The platforms an image provides, "os/arch[/variant]" (for the architecture check):
+        an index's entries (attestations, "unknown/unknown", left out), or a single image's
+        config (`os`, `architecture`, `variant`)."""
+        host, name = split_repository(repository)
+        what = image_ref(repository, reference)
+        manifest, media_type = self._get_manifest(host, name, reference, what)
+        if media_type in INDEX_TYPES:
+            return [p for p in index_platforms(manifest) if not p.startswith("unknown")]
+        if media_type not in IMAGE_TYPES:
+            raise messages.unknown_schema(host, what, media_type)
+        platform = self._config(host, name, manifest, what).platform
+        return [platform] if platform else []
+
     def _config(self, host: str, name: str, manifest: dict[str, Any], what: str) -> ImageConfig:
         """The labels and creation time in an image's config blob (one GET per blob: many
         tags of a repository share a config)."""
@@ -103,8 +117,7 @@ class RegistryClient:
         digest = config.get("digest") if isinstance(config, dict) else None
         if not isinstance(digest, str) or not DIGEST_RE.match(digest):
             raise RegistryError(
-                f"the manifest of {what} names no valid config blob",
-                where=f"registry {host}",
+                f"the manifest of {what} names no valid config blob", where=f"registry {host}"
             )
         cached = self._configs.get((host, name, digest))
         if cached is not None:

@@ -14,6 +14,7 @@ from kfws.observe.registry.manifests import DIGEST_RE, MAX_BLOB_SIZE, MAX_LAYERS
 class ImageConfig:
     labels: Mapping[str, str] = field(default_factory=dict)
     created: str | None = None  # RFC 3339, as the builder wrote it
+    platform: str | None = None  # "os/arch[/variant]" (the architecture check)
 
 
 @dataclass(frozen=True)
@@ -31,9 +32,12 @@ def image_config(doc: Any) -> ImageConfig:
         raise TypeError("not an image config")
     labels = (doc.get("config") or {}).get("Labels") or {}
     created = doc.get("created")
+    parts = [doc.get(k) for k in ("os", "architecture", "variant")]
+    platform = "/".join(p[:64] for p in parts if isinstance(p, str) and p)
     return ImageConfig(
         {str(k): str(v) for k, v in labels.items()},
         created if isinstance(created, str) and len(created) <= 64 else None,
+        platform or None,
     )
 
 

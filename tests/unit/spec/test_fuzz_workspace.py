@@ -174,7 +174,11 @@ def run_case(path: Path, data: bytes) -> str:
         assert e.problems and all(where.startswith(str(path)) and msg for where, msg in e.problems)
         return "refused"
     check_build_args(spec)
-    inputs = read_all_inputs(spec, lambda ref: None)  # bases first (kfws.spec.graph)
+    try:
+        inputs = read_all_inputs(spec, lambda ref: None)  # bases first (kfws.spec.graph)
+    except SpecError as e:  # a build arg that makes a FROM no image reference: named, no crash
+        assert e.problems and all(where and msg for where, msg in e.problems)
+        return "refused"
     for image in spec.images:
         if image.generated is not None:  # (a build: image's Dockerfile is the user's own)
             base = spec.image(image.generated.base) if image.generated.managed_base else None
