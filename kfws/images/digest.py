@@ -10,8 +10,10 @@ base digest; this one doesn't.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -116,7 +118,41 @@ INPUTS_LABEL = "dev.kfws.inputs"  # the compact inputs manifest, on every image 
 MAX_MANIFEST_FILES = 400  # more context files than this: only their count and a digest
 
 
-def inputs_manifest(document: Mapping[str, Any]) -> str:
+MAX_DOCKERFILE_LABEL = 8 * 1024  # compressed, base64: a Dockerfile larger than that isn't kept
+DOCKERFILE_PREFIX = "zlib+b64:"
+
+
+def pack_dockerfile(text: str) -> str | None:
+    """The Dockerfile text for the inputs label, so that a later plan can show a unified diff of
+    it: compressed (a label is one string in the image config), and only when nothing in it
+    looks like a credential (kfws.spec.checks) and it stays small. None: not recorded."""
+    from kfws.spec.checks import secret_value_problem
+
+    if secret_value_problem(text):
+        return None
+    packed = DOCKERFILE_PREFIX + base64.b64encode(zlib.compress(text.encode(), 9)).decode()
+    return packed if len(packed) <= MAX_DOCKERFILE_LABEL else None
+
+
+def unpack_dockerfile(value: object) -> str | None:
+    """The text pack_dockerfile recorded; None for anything else (labels come from registries:
+    hostile, so the decompressed size is bounded too)."""
+    if not isinstance(value, str) or not value.startswith(DOCKERFILE_PREFIX):
+        return None
+    if len(value) > MAX_DOCKERFILE_LABEL:
+        return None
+    try:
+        raw = base64.b64decode(value.removeprefix(DOCKERFILE_PREFIX), validate=True)
+        inflater = zlib.decompressobj()
+        data = inflater.decompress(raw, 256 * 1024)
+        if inflater.unconsumed_tail:
+            return None  # larger than any Dockerfile kfws would have recorded
+        return data.decode("utf-8")
+    except (ValueError, zlib.error, UnicodeDecodeError):
+        return None
+
+
+def inputs_manifest(document: Mapping[str, Any], dockerfile_text: str | None = None) -> str:
     """What a plan needs to say *why* an image is rebuilt, small enough for a label, from the
     input document: hashes of the Dockerfile and of each context file (12 hex: a changed file,
     not a proof), build arg *names* only (a value may be a secret, and a hash of a short secret
@@ -134,6 +170,9 @@ def inputs_manifest(document: Mapping[str, Any]) -> str:
         "platform": document["platform"],
         "bases": document["bases"],
     }
+    packed = pack_dockerfile(dockerfile_text) if dockerfile_text is not None else None
+    if packed is not None:
+        manifest["dockerfileText"] = packed
     if len(files) <= MAX_MANIFEST_FILES:
         manifest["files"] = files
     else:

@@ -190,7 +190,8 @@ def read_inputs(
         platform=platform,
         base_digests=bases,
     )
-    digest, manifest = digest_of_document(document), inputs_manifest(document)
+    digest = digest_of_document(document)
+    manifest = inputs_manifest(document, dockerfile)  # with the text: a later plan diffs it
     first_base = next(iter(bases.values()), None)
     return BuildInputs(
         name=image.name,

@@ -8,9 +8,12 @@ as "not recorded", never a traceback; paths and refs are shown as text, capped i
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Mapping
 from typing import Any
+
+from kfws.images.digest import unpack_dockerfile
 
 MAX_PATHS = 10  # per line; the rest are counted
 
@@ -37,6 +40,7 @@ def _str_map(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+MAX_DIFF_LINES = 40  # of the Dockerfile's unified diff; the rest are counted
 MANAGED = "inputs:"  # kfws.observe.inputs.MANAGED_DIGEST_PREFIX: a managed base's input digest
 
 
@@ -67,6 +71,27 @@ def _bases(old: dict[str, str], new: dict[str, str]) -> list[str]:
     return why
 
 
+def dockerfile_diff(old: object, new: object, old_ref: str) -> list[str]:
+    """A short unified diff (one line of context) of the Dockerfile, when both labels hold its
+    text (kfws.images.digest.pack_dockerfile); nothing otherwise."""
+    before, after = unpack_dockerfile(old), unpack_dockerfile(new)
+    if before is None or after is None:
+        return []
+    lines = list(
+        difflib.unified_diff(
+            before.splitlines(),
+            after.splitlines(),
+            f"Dockerfile ({old_ref})",
+            "Dockerfile (now)",
+            n=1,
+            lineterm="",
+        )
+    )
+    if len(lines) > MAX_DIFF_LINES:
+        lines = [*lines[:MAX_DIFF_LINES], f"... {len(lines) - MAX_DIFF_LINES} more diff lines"]
+    return ["  " + line for line in lines]
+
+
 def why_rebuilt(new_text: str, old_ref: str, old_text: str | None) -> list[str]:
     """What differs between the inputs of the image to build and those of `old_ref`."""
     new, old = _load(new_text), _load(old_text)
@@ -77,6 +102,7 @@ def why_rebuilt(new_text: str, old_ref: str, old_text: str | None) -> list[str]:
     why: list[str] = []
     if new.get("dockerfile") != old.get("dockerfile"):
         why.append("the Dockerfile changed")
+        why += dockerfile_diff(old.get("dockerfileText"), new.get("dockerfileText"), old_ref)
     if "files" in new and "files" in old:
         a, b = _str_map(old["files"]), _str_map(new["files"])
         added = sorted(set(b) - set(a))

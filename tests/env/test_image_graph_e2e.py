@@ -134,3 +134,61 @@ def test_a_failed_base_stops_only_the_images_built_on_it(tmp_path: Path) -> None
         f"{registry}/{prefix}/alone:" in line and "built and pushed" in line
         for line in result.err.splitlines()
     ), result.err
+
+
+def test_a_rebuild_shows_the_dockerfile_diff_and_the_moved_base(tmp_path: Path) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    prefix = unique("graphwhy")
+
+    def write(base_env: str, child_env: str) -> None:
+        write_workspace(
+            tmp_path,
+            {
+                "apiVersion": "kfws/v1alpha1",
+                "kind": "Workspace",
+                "registry": {
+                    "default": f"{registry}/{prefix}",
+                    "registries": {registry: {"insecure": True}},
+                },
+                "build": {"network": "host"},
+                "images": [
+                    {
+                        "name": "base",
+                        "from": need_env("KFWS_TEST_BASE_IMAGE"),
+                        "env": {"B": base_env},
+                    },
+                    # an explicit tag: the plan rebuilds it and compares with the tag's image
+                    {"name": "child", "tag": "v1", "from": "base", "env": {"C": child_env}},
+                ],
+            },
+        )
+
+    write("1", "1")
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    assert targets(plan_json(tmp_path)) == {}  # nothing left to do
+
+    write("2", "2")
+    plan = plan_json(tmp_path)
+    (child,) = [c for c in plan["changes"] if c["details"]["name"] == "child"]
+    (base,) = [c for c in plan["changes"] if c["details"]["name"] == "base"]
+    assert child["kind"] == "rebuild"
+    new_base = base["target"]
+    why = child["details"]["why"]
+    assert why[0] == "the Dockerfile changed"
+    assert why[1] == f"  --- Dockerfile ({registry}/{prefix}/child:v1)"
+    assert why[2] == "  +++ Dockerfile (now)"
+    minus = [w for w in why if w.startswith("  -FROM ")]
+    plus = [w for w in why if w.startswith("  +FROM ")]
+    assert plus == [f"  +FROM {new_base}"]
+    (old_from,) = minus
+    assert (
+        old_from.startswith(f"  -FROM {registry}/{prefix}/base:kfws1-") and new_base not in old_from
+    )
+    assert '  -ENV C="1"' in why and '  +ENV C="2"' in why
+    assert why[-1] == (
+        f"managed base {old_from.removeprefix('  -FROM ')} -> {new_base} changed: its inputs "
+        "moved, so it is built first"
+    )
+    text = run_kfws("plan", cwd=tmp_path)
+    assert f"      why      +FROM {new_base}" in text.out

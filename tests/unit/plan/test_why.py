@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import zlib
 
 import pytest
 
@@ -11,6 +13,8 @@ from kfws.images.digest import (
     ContextEntry,
     input_document,
     inputs_manifest,
+    pack_dockerfile,
+    unpack_dockerfile,
 )
 from kfws.plan.why import why_rebuilt
 
@@ -157,3 +161,72 @@ def test_managed_bases_are_matched_by_repository(
     old: dict[str, str | None], new: dict[str, str | None], expected: str
 ) -> None:
     assert why_rebuilt(manifest(bases=new), OLD, manifest(bases=old)) == [expected]
+
+
+def with_text(dockerfile: str) -> str:
+    document = input_document(
+        dockerfile_text=dockerfile,
+        entries=[],
+        args={},
+        target=None,
+        platform=None,
+        base_digests={},
+    )
+    return inputs_manifest(document, dockerfile)
+
+
+def test_the_dockerfile_diff_is_shown_when_both_labels_hold_the_text() -> None:
+    old = with_text("FROM base\nUSER root\nRUN pip install a\nUSER jovyan\n")
+    new = with_text("FROM base\nUSER root\nRUN pip install a b\nUSER jovyan\n")
+    assert why_rebuilt(new, OLD, old) == [
+        "the Dockerfile changed",
+        f"  --- Dockerfile ({OLD})",
+        "  +++ Dockerfile (now)",
+        "  @@ -2,3 +2,3 @@",
+        "   USER root",
+        "  -RUN pip install a",
+        "  +RUN pip install a b",
+        "   USER jovyan",
+    ]
+
+
+def test_no_diff_when_the_old_label_has_no_text() -> None:
+    old = manifest(dockerfile="FROM base\nRUN a\n", bases={})  # an older kfws: hash only
+    assert why_rebuilt(with_text("FROM base\nRUN b\n"), OLD, old) == ["the Dockerfile changed"]
+
+
+def test_a_long_diff_is_cut() -> None:
+    old = with_text("".join(f"RUN a{i}\n" for i in range(60)))
+    new = with_text("".join(f"RUN b{i}\n" for i in range(60)))
+    why = why_rebuilt(new, OLD, old)
+    assert len(why) == 1 + 40 + 1
+    assert why[-1] == "  ... 83 more diff lines"
+
+
+def test_a_dockerfile_holding_a_credential_is_not_recorded() -> None:
+    assert pack_dockerfile("FROM base\nENV GH=ghp_" + "a" * 36 + "\n") is None
+    assert "dockerfileText" not in with_text("FROM base\nENV GH=ghp_" + "a" * 36 + "\n")
+    assert unpack_dockerfile(pack_dockerfile("FROM base\n")) == "FROM base\n"
+    huge = "".join(f"RUN echo {i} {'x' * 40}{i * 7919}\n" for i in range(3000))
+    assert pack_dockerfile(huge) is None  # over the label's size: only the hash is kept
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        None,
+        42,
+        "FROM base",  # no prefix
+        "zlib+b64:!!!not base64",
+        "zlib+b64:" + base64.b64encode(b"not zlib").decode(),
+        "zlib+b64:" + base64.b64encode(zlib.compress(b"\xff\xfe")).decode(),  # not UTF-8
+        # a decompression bomb: small label, far more than any Dockerfile once inflated
+        "zlib+b64:" + base64.b64encode(zlib.compress(b"A" * (4 << 20), 9)).decode(),
+    ],
+)
+def test_hostile_dockerfile_labels_read_as_not_recorded(hostile: object) -> None:
+    assert unpack_dockerfile(hostile) is None
+    new = with_text("FROM base\nRUN b\n")
+    old = json.loads(with_text("FROM base\nRUN a\n"))
+    old["dockerfileText"] = hostile
+    assert why_rebuilt(new, OLD, json.dumps(old)) == ["the Dockerfile changed"]
