@@ -109,6 +109,7 @@ def apply_images(
         done = [r for r in results if not r.error]
         lines = [f"  {r.reference}: {r.error}" for r in failed]
         lines += [f"  {r.reference}: built and pushed ({r.digest})" for r in done]
+        lines += [h for r in failed if (h := fallback_hint(r, engine, registry))]
         raise ApplyError(
             f"{len(failed)} of {len(results)} images failed; the cluster was not touched "
             "(it is exactly as it was).\n" + "\n".join(lines),
@@ -162,6 +163,42 @@ def verify_architectures(
             hint="build the image for the nodes' architecture (`platform:`), or offer it "
             "anyway with `kfws apply --skip-check NAME`",
         )
+
+
+def last_built(
+    reference: str, candidates: Sequence[tuple[str, str]], exists: Callable[[str], bool]
+) -> tuple[str, str] | None:
+    """The newest of `candidates` ((reference, created), newest first: the images kfws built
+    for a name) in the same repository as `reference` that still exists: an explicit tag whose
+    rebuild failed still holds its previous image, so it may be `reference` itself."""
+    repository = reference.rpartition(":")[0]
+    for ref, created in candidates:
+        if ref.rpartition(":")[0] == repository and exists(ref):
+            return ref, created
+    return None
+
+
+def fallback_hint(result: ImageResult, engine: EngineClient, registry: RegistryClient) -> str:
+    """After a failed build: the last image kfws built for that name that the registry still
+    holds (found by its dev.kfws.image-name label), and how to keep offering it."""
+
+    def exists(ref: str) -> bool:
+        repo, _, tag = ref.rpartition(":")
+        try:
+            return registry.resolve(repo, tag) is not None
+        except KfwsError:
+            return False
+
+    found = last_built(result.reference, engine.images_built_for(result.name), exists)
+    if found is None:
+        return ""
+    ref, created = found
+    when = f" (built {created[:19].replace('T', ' ')} UTC)" if created else ""
+    return (
+        f"  {result.name}: the last image kfws built for it is still in the registry: "
+        f"{ref}{when}. The spawner keeps offering what it offers now; to offer that image "
+        f"while the build is fixed, list {ref} in place of {result.name} in spawner options"
+    )
 
 
 def _waits_for(spec: Spec, work: Sequence[Change]) -> dict[str, set[str]]:

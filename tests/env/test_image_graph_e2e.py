@@ -192,3 +192,26 @@ def test_a_rebuild_shows_the_dockerfile_diff_and_the_moved_base(tmp_path: Path) 
     )
     text = run_kfws("plan", cwd=tmp_path)
     assert f"      why      +FROM {new_base}" in text.out
+
+
+def test_a_failed_build_names_the_last_image_kfws_built_for_it(tmp_path: Path) -> None:
+    prefix = unique("fallback")
+    workspace(tmp_path, prefix)
+    applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert applied.code == 0, applied.text
+    refs_before = {  # from apply's progress lines: "<ref>: pushed sha256:…"
+        line.split(": ", 1)[0].strip()
+        for line in applied.err.splitlines()
+        if "/base:" in line and "pushed sha256" in line
+    }
+    (base_ref,) = refs_before
+    workspace(tmp_path, prefix, broken_base=True)
+    failed = run_kfws("apply", "--auto-approve", cwd=tmp_path)
+    assert failed.code == 1, failed.text
+    assert (
+        f"  base: the last image kfws built for it is still in the registry: {base_ref} (built "
+    ) in failed.err
+    assert (
+        f"to offer that image while the build is fixed, list {base_ref} in place of base in "
+        "spawner options"
+    ) in failed.err

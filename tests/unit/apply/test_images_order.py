@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 
-from kfws.apply.images import ImageResult, _waits_for, run_in_order
+from kfws.apply.images import ImageResult, _waits_for, last_built, run_in_order
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import GeneratedSpec, ImageSpec
 from tests.unit.factories import BASE, spec
@@ -84,3 +84,32 @@ def test_an_image_on_a_failed_base_is_not_started() -> None:
         "not built: the managed image it builds on (base, child) failed"
     )
     assert results["other"].error is None and results["other"].pushed
+
+
+def test_last_built_is_the_newest_other_tag_of_the_repository_that_still_exists() -> None:
+    candidates = [
+        ("reg/team/nb:kfws1-new", "2026-11-29T08:00:00Z"),  # the failing one: never pushed
+        ("reg/team/nb:kfws1-gone", "2026-11-29T07:00:00Z"),  # deleted from the registry
+        ("reg/other/nb:kfws1-x", "2026-11-29T06:30:00Z"),  # another repository
+        ("reg/team/nb:kfws1-old", "2026-11-29T06:00:00Z"),
+        ("reg/team/nb:kfws1-older", "2026-11-28T06:00:00Z"),
+    ]
+    asked: list[str] = []
+
+    def exists(ref: str) -> bool:
+        asked.append(ref)
+        return not ref.endswith(("gone", "new"))
+
+    found = last_built("reg/team/nb:kfws1-new", candidates, exists)
+    assert found == ("reg/team/nb:kfws1-old", "2026-11-29T06:00:00Z")
+    assert asked == [  # stops at the first that exists
+        "reg/team/nb:kfws1-new",
+        "reg/team/nb:kfws1-gone",
+        "reg/team/nb:kfws1-old",
+    ]
+    # an explicit tag whose rebuild failed: the tag still holds the image kfws built before
+    assert last_built("reg/team/nb:v1", [("reg/team/nb:v1", "t")], lambda r: True) == (
+        "reg/team/nb:v1",
+        "t",
+    )
+    assert last_built("reg/team/nb:kfws1-new", candidates[:3], exists) is None
