@@ -109,7 +109,7 @@ def apply_images(
         done = [r for r in results if not r.error]
         lines = [f"  {r.reference}: {r.error}" for r in failed]
         lines += [f"  {r.reference}: built and pushed ({r.digest})" for r in done]
-        lines += [h for r in failed if (h := fallback_hint(r, engine, registry))]
+        lines += [h for r in failed if (h := fallback_hint(r, _built_by_kfws, registry))]
         raise ApplyError(
             f"{len(failed)} of {len(results)} images failed; the cluster was not touched "
             "(it is exactly as it was).\n" + "\n".join(lines),
@@ -178,7 +178,22 @@ def last_built(
     return None
 
 
-def fallback_hint(result: ImageResult, engine: EngineClient, registry: RegistryClient) -> str:
+def _built_by_kfws(name: str) -> list[tuple[str, str]]:
+    """The Docker Engine's images kfws built for `name` (none when it can't be reached; images
+    BuildKit built went straight to the registry and are not there)."""
+    from kfws.observe.engine import EngineClient
+
+    try:
+        return EngineClient().images_built_for(name)
+    except EngineError:
+        return []
+
+
+def fallback_hint(
+    result: ImageResult,
+    built_for: Callable[[str], list[tuple[str, str]]],
+    registry: RegistryClient,
+) -> str:
     """After a failed build: the last image kfws built for that name that the registry still
     holds (found by its dev.kfws.image-name label), and how to keep offering it."""
 
@@ -189,7 +204,7 @@ def fallback_hint(result: ImageResult, engine: EngineClient, registry: RegistryC
         except KfwsError:
             return False
 
-    found = last_built(result.reference, engine.images_built_for(result.name), exists)
+    found = last_built(result.reference, built_for(result.name), exists)
     if found is None:
         return ""
     ref, created = found
