@@ -361,3 +361,29 @@ def test_a_plan_that_is_not_an_object_is_refused(data: Any) -> None:
         "not a kfws plan (expected a JSON object)",
         "p.json",
     )
+
+
+def test_warnings_are_read_back() -> None:
+    from kfws.plan.planfile import plan_from_dict
+
+    d = data()
+    d["warnings"] = ["careful", "again"]
+    assert plan_from_dict(d, source="p.json").warnings == ("careful", "again")
+
+
+@pytest.mark.parametrize(
+    ("edit", "error"),
+    [
+        (lambda d: d.pop("workspace"), "KeyError"),
+        (lambda d: d.update(fingerprint=3), "TypeError"),
+        (lambda d: d["changes"][0].update(kind="explode"), "ValueError"),
+    ],
+)
+def test_a_malformed_plan_names_the_error_kind(edit: Any, error: str) -> None:
+    from kfws.plan.planfile import REWRITE_HINT, plan_from_dict
+
+    d = data()
+    edit(d)
+    with pytest.raises(PlanError) as e:
+        plan_from_dict(d, source="p.json")
+    assert (e.value.message, e.value.hint) == (f"malformed plan file ({error})", REWRITE_HINT)
