@@ -27,7 +27,13 @@ def test_human_units(n: int, words: str) -> None:
 
 @pytest.mark.parametrize(
     ("new", "old", "words"),
-    [(1_920_000_000, 1_608_000_000, "+312 MB"), (1_000, 2_500, "-1.50 kB"), (5, 5, "±0 B")],
+    [
+        (1_920_000_000, 1_608_000_000, "+312 MB"),
+        (1_000, 2_500, "-1.50 kB"),
+        (5, 5, "±0 B"),
+        (6, 5, "+1 B"),
+        (5, 6, "-1 B"),
+    ],
 )
 def test_delta(new: int, old: int, words: str) -> None:
     assert delta(new, old) == words
