@@ -121,3 +121,50 @@ def test_sizes_never_make_a_saved_plan_stale() -> None:
         ),
     )
     assert not compare_plans(saved, changed, declared_images=["nb"]).stale
+
+
+def _rebuild(previous: dict[str, tuple[str, str | None]], *, engine: str | None = None) -> Change:
+    ws = spec(image("tools", tag="v1"))
+    tools = dataclasses.replace(inputs("tools", "2", tag="v1"), manifest='{"v":1,"dockerfile":"b"}')
+    seen = dataclasses.replace(
+        observed(
+            (
+                tools,
+                state(
+                    TOOLS_NEW,
+                    registry="sha256:" + "9" * 64,
+                    label="sha256:" + "3" * 64,
+                    engine=engine,
+                ),
+            )
+        ),
+        previous_inputs=previous,
+    )
+    (change,) = make_plan(ws, seen, spec_path="workspace.yaml").changes
+    return change
+
+
+def test_a_rebuild_says_why_from_the_replaced_image_s_recorded_inputs() -> None:
+    rebuild = _rebuild({"tools": (TOOLS_NEW, '{"v":1,"dockerfile":"a"}')})
+    assert rebuild.kind is ChangeKind.REBUILD_IMAGE
+    assert rebuild.details["why"] == ["the Dockerfile changed"]
+    assert "why" not in _rebuild({}).details  # nothing recorded to compare with
+    assert "why" not in _rebuild({"other": (TOOLS_NEW, '{"v":1,"dockerfile":"a"}')}).details
+
+
+def test_a_push_never_says_why_and_a_build_replaces_the_live_option_of_its_own_repository() -> None:
+    manifest = '{"v":1,"dockerfile":"b"}'
+    nb = dataclasses.replace(inputs("nb", "1"), manifest=manifest)
+    seen = dataclasses.replace(
+        observed((nb, state(NB_NEW, engine="sha256:local"))),
+        previous_inputs={"nb": (NB_OLD, '{"v":1,"dockerfile":"a"}')},
+    )
+    (push,) = make_plan(spec(image("nb")), seen, spec_path="w").changes
+    assert push.kind is ChangeKind.PUSH_IMAGE and "why" not in push.details
+    ws = spec(image("tools", tag="v1"))
+    seen = dataclasses.replace(
+        observed((inputs("tools", "2", tag="v1"), state(TOOLS_NEW))),
+        targets={"spawner": cluster_state(LIVE)},
+    )
+    build = _kind(list(make_plan(ws, seen, spec_path="w").changes), ChangeKind.BUILD_IMAGE)
+    assert build.details["size"]["replaces"] == TOOLS_OLD  # not the first live option (nb)
