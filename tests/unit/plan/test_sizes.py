@@ -85,8 +85,13 @@ def test_the_spawner_change_sizes_each_offered_image_against_the_one_it_replaces
         "replacesBytes": 1_608_000_000,
     }
     assert rows[NB_NEW]["source"] == "pending"
-    assert rows[EXT_NEW]["source"] == "unknown"
-    assert rows[EXT_NEW]["replacesBytes"] == 500
+    assert rows[EXT_NEW] == {
+        "image": EXT_NEW,
+        "bytes": None,
+        "source": "unknown",
+        "replaces": EXT_OLD,
+        "replacesBytes": 500,
+    }
 
 
 def test_a_rebuild_replaces_what_its_tag_holds_now() -> None:

@@ -135,6 +135,8 @@ def test_flag_values_are_shown_as_yaml_writes_them(value: object, shown: str) ->
         ({"removed": ["x"], "why": {"x": ""}}, [("remove", "x", None, None)]),
         ({"removed": ["x"], "why": {"x": 7}}, [("remove", "x", None, "7")]),
         ({"reordered": "yes"}, []),  # only a real true
+        ({"reordered": True}, [("reorder", "", None, None)]),
+        ({"default": {"before": "a", "after": None}}, [("default", "a", "unset", None)]),
         ({"default": "o"}, []),
         ({"default": {"after": True}}, [("default", "unset", "true", None)]),
         ({"added": "a"}, []),  # a list or nothing
