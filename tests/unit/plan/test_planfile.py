@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -186,13 +187,27 @@ def test_invisible_characters_are_escaped_in_the_json() -> None:
 
 
 def test_out_never_replaces_a_device_or_a_link(tmp_path: Path) -> None:
+    # only paths under tmp_path: under `make mutation` a mutant of write_plan does replace
+    # what it is given (it once replaced the machine's /dev/null with a plan). A FIFO stands
+    # for a device: both are "exists, not a regular file"
+    fifo, target = tmp_path / "fifo", tmp_path / "target.json"
+    os.mkfifo(fifo)
+    target.write_text("kept")
     link = tmp_path / "stdout"
-    link.symlink_to("/dev/null")
-    for path in (Path("/dev/null"), link, tmp_path):
+    link.symlink_to(target)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    for path in (fifo, link, folder):
         with pytest.raises(PlanError) as e:
             write_plan(PLAN, path)
-        assert "regular file" in e.value.message
-    assert link.is_symlink() and Path("/dev/null").is_char_device()
+        assert (e.value.message, e.value.where, e.value.hint) == (
+            "--out must name a regular file (it is replaced as a whole)",
+            str(path),
+            "to print the plan as JSON, use `--format json` instead",
+        )
+    assert stat.S_ISFIFO(fifo.lstat().st_mode) and link.is_symlink() and folder.is_dir()
+    assert target.read_text() == "kept"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "folder", "stdout", "target.json"]
 
 
 @pytest.mark.parametrize(
