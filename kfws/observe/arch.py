@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from kfws.errors import KfwsError
-from kfws.observe.cluster import REQUEST_TIMEOUT, load_api
+from kfws.observe.cluster import load_api
 from kfws.observe.model import Observed
 from kfws.observe.registry import RegistryClient
 from kfws.reference import parse_reference
@@ -23,6 +23,7 @@ from kfws.spec.model import Spec
 
 ARCH_LABEL = "kubernetes.io/arch"
 NODES_ROLE = "kfws-nodes-reader"
+NODES = "/api/v1/nodes"
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,16 @@ def node_arch(status_arch: object, labels: object) -> str | None:
 
 
 def observe_node_archs(context: str | None) -> NodeArchs:
-    from kubernetes import client
+    # read as JSON through the official ApiClient, not the typed CoreV1Api, whose import builds
+    # ~180 models (kfws/observe/kube_api.py says why; a plan reads nodes on every run)
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
+    from kfws.observe import kube_api
+
     try:
         api = load_api(context)
-        nodes = client.CoreV1Api(api).list_node(_request_timeout=REQUEST_TIMEOUT)
+        nodes = list(kube_api.list_pages(api, NODES))
     except ApiException as e:
         if e.status in (401, 403):
             return NodeArchs(
@@ -66,10 +70,11 @@ def observe_node_archs(context: str | None) -> NodeArchs:
         return NodeArchs(skipped=f"listing nodes failed ({type(e).__name__})")
     archs: set[str] = set()
     unknown = 0
-    for node in nodes.items or []:
-        info = node.status.node_info if node.status else None
-        labels = node.metadata.labels if node.metadata else None
-        arch = node_arch(info.architecture if info else None, labels or {})
+    for node in nodes:
+        arch = node_arch(
+            kube_api.field(node, "status", "nodeInfo", "architecture"),
+            kube_api.str_map(kube_api.field(node, "metadata", "labels")),
+        )
         if arch is None:
             unknown += 1
         else:

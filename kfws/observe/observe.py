@@ -104,11 +104,11 @@ def observe(
     sizes: dict[str, ImageSize] = {}
     # only the Docker Engine keeps what it built: BuildKit's images are never a `push`
     hosts = buildkit_hosts(os.environ)
-    missing = [
+    in_engine = [
         i.name for i in spec.images if i.name in missing and engine_for(spec, i, hosts) == "docker"
     ]
-    if missing:
-        engine_states, engine_sizes = _engine_states(images, inputs, missing, reporter)
+    if in_engine:
+        engine_states, engine_sizes = _engine_states(images, inputs, in_engine, reporter)
         images.update(engine_states)
         sizes.update(engine_sizes)
 
@@ -136,6 +136,7 @@ def observe(
 
     checks = CheckCache().passed()
     if states:
+        # every image to build, whichever builder: the image it replaces says why (its label)
         previous.update(_offered_inputs(spec, missing, live, client))
     observed = Observed(inputs, images, externals, states, checks, sizes, previous, applied)
     if states:  # the architecture check: only where images are offered

@@ -16,7 +16,9 @@ from tests.conftest import need_env
 from tests.env.kfws_cli import run_kfws, unique, write_workspace
 
 
-def workspace(tmp: Path, prefix: str, base_env: str = "1", *, broken_base: bool = False) -> Path:
+def workspace(
+    tmp: Path, prefix: str, base_env: str = "1", *, broken_base: bool = False, engine: str = ""
+) -> Path:
     registry = need_env("KFWS_TEST_REGISTRY")
     ctx = tmp / "images" / "tool"
     ctx.mkdir(parents=True, exist_ok=True)
@@ -46,6 +48,8 @@ def workspace(tmp: Path, prefix: str, base_env: str = "1", *, broken_base: bool 
             {"name": "alone", "from": need_env("KFWS_TEST_BASE_IMAGE"), "env": {"ALONE": "yes"}},
         ],
     }
+    if engine:
+        doc["build"]["engine"] = engine
     if broken_base:  # the busybox base has neither sudo nor apt-get: kfws's build fails
         doc["images"][1]["sudo"] = "passwordless"
     return write_workspace(tmp, doc)
@@ -196,7 +200,9 @@ def test_a_rebuild_shows_the_dockerfile_diff_and_the_moved_base(tmp_path: Path) 
 
 def test_a_failed_build_names_the_last_image_kfws_built_for_it(tmp_path: Path) -> None:
     prefix = unique("fallback")
-    workspace(tmp_path, prefix)
+    # the fallback looks for kfws's earlier builds among the Docker Engine's images only (not yet
+    # in the registry, where BuildKit's builds are): the legacy builder, named
+    workspace(tmp_path, prefix, engine="docker")
     applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
     refs_before = {  # from apply's progress lines: "<ref>: pushed sha256:…"
@@ -205,7 +211,7 @@ def test_a_failed_build_names_the_last_image_kfws_built_for_it(tmp_path: Path) -
         if "/base:" in line and "pushed sha256" in line
     }
     (base_ref,) = refs_before
-    workspace(tmp_path, prefix, broken_base=True)
+    workspace(tmp_path, prefix, broken_base=True, engine="docker")
     failed = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert failed.code == 1, failed.text
     assert (
