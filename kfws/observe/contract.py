@@ -201,11 +201,16 @@ class ContractRunner:
         return RunFacts(kind, prefix, timeout, probe, None, home=home)
 
     def _home_write(self, target: Any) -> HomeWrite:
-        try:
-            result = target.exec_run(["sh", "-c", _HOME_SCRIPT, "kfws-home", HOME])
-        except self._errors.APIError as e:
-            return HomeWrite(False, "?", f"could not run sh in the container: {_short(e)}")
-        text = (result.output or b"").decode("utf-8", "replace")
+        # on a loaded engine an exec now and then returns before its output is attached (no
+        # marker at all, exit code unknown): the script is idempotent, so ask again, a few times
+        for _ in range(3):
+            try:
+                result = target.exec_run(["sh", "-c", _HOME_SCRIPT, "kfws-home", HOME])
+            except self._errors.APIError as e:
+                return HomeWrite(False, "?", f"could not run sh in the container: {_short(e)}")
+            text = (result.output or b"").decode("utf-8", "replace")
+            if "@@uid " in text or result.exit_code not in (0, None):
+                break
         uid, ok, detail = "?", False, ""
         for line in text.splitlines():
             if line.startswith("@@uid "):
