@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from kfws.build.buildctl_args import BuildKitOptions, build_command, connection_flags
-from kfws.build.progress import StepTracker, failure, redact
+from kfws.build.progress import StepTracker, failure, push_refused, redact
 from kfws.errors import EngineError
 from kfws.observe.engine import BuildRequest, Progress, _log_file, _tail
 from kfws.observe.registry.manifests import DIGEST_RE
@@ -155,6 +155,17 @@ class BuildKitClient:
                 metadata = Path(tmp) / "metadata.json"
                 cmd = build_command(self._buildctl, host, self._tls_dir, request, options, metadata)
                 rc, tail = self._run(cmd, host, request.reference, log_path, progress, hide)
+                refusal = push_refused(tail) if rc != 0 else None
+                if refusal is not None:
+                    # the image is built (in BuildKit's cache); only a blob upload was refused:
+                    # push again once, as `docker push` would, and say so in the log
+                    progress(
+                        f"{request.reference}: the registry refused a blob ({refusal}); "
+                        "pushing again"
+                    )
+                    rc, tail = self._run(
+                        cmd, host, request.reference, log_path, progress, hide, again=True
+                    )
                 if rc != 0:
                     raise EngineError(
                         f"the build of {request.reference} failed: "
@@ -174,11 +185,14 @@ class BuildKitClient:
         log_path: Path,
         progress: Progress,
         hide: Sequence[str],
+        *,
+        again: bool = False,
     ) -> tuple[int, deque[str]]:
         tracker = StepTracker()
         tail: deque[str] = deque(maxlen=50)
-        with _log_file(log_path) as log:
-            log.write(f"# buildctl build on {host} (BuildKit)\n")
+        with _log_file(log_path, append=again) as log:
+            what = "pushing again after the registry refused a blob" if again else "(BuildKit)"
+            log.write(f"# buildctl build on {host} {what}\n")
             with self._lock:
                 if self._interrupted:
                     raise KeyboardInterrupt

@@ -18,6 +18,7 @@ from typing import Any
 import requests
 
 from tests.conftest import need_env
+from tests.env.corrupting_registry import corrupting_registry
 from tests.env.kfws_cli import run_kfws, unique, write_workspace
 
 ACCEPT = ", ".join(
@@ -322,3 +323,32 @@ def test_parallel_builds_spread_over_the_daemons_given(tmp_path: Path) -> None:
         f"# buildctl build on {local} (BuildKit)",
         f"# buildctl build on {tcp} (BuildKit)",
     }
+
+
+def test_a_blob_the_registry_refuses_is_pushed_again_once(tmp_path: Path) -> None:
+    """BuildKit's pusher gives up at the first refused blob, where `docker push` retries: kfws
+    pushes again once (the build itself comes from BuildKit's cache), through a double that
+    damages the first upload of every blob so the real registry refuses each once."""
+    registry = need_env("KFWS_TEST_REGISTRY")
+    marker = unique("refused")
+    base = need_env("KFWS_TEST_BASE_IMAGE")
+    context(tmp_path, f"FROM {base} AS final\nRUN echo {marker} > /home/jovyan/m\n")
+    with corrupting_registry(registry) as (double, damaged):
+        doc = base_doc("unused")
+        doc["registry"] = {
+            "default": f"{double}/{marker}",
+            "registries": {double: {"insecure": True}, registry: {"insecure": True}},
+        }
+        write_workspace(tmp_path, doc)
+        tag = planned_target(tmp_path).rsplit(":", 1)[1]
+        logs = tmp_path / "logs"
+        result = run_kfws("apply", "--auto-approve", "--log-dir", str(logs), cwd=tmp_path)
+    assert result.code == 0, result.text
+    assert damaged, "the double damaged no upload: the retry was not exercised"
+    log = "".join(p.read_text() for p in logs.glob("*.log"))
+    assert "provided digest did not match uploaded content" in log
+    assert log.count("pushing again after the registry refused a blob") == 1
+    # what the second push left in the real registry is whole: each blob matches its digest
+    config, layers = image_parts(registry, f"{marker}/tool", tag)
+    assert config["config"]["Labels"]["dev.kfws.image-name"] == "tool"
+    assert layer_files(layers[-1]) == {"home/jovyan/m": f"{marker}\n".encode()}
