@@ -63,3 +63,74 @@ def test_an_image_this_plan_builds_is_checked_even_if_its_old_digest_passed() ->
     (check,) = plan_checks(ws, remembered, [build])  # type: ignore[arg-type]
     assert check.details == {"name": "tf", "kinds": ["jupyter"], "digest": None}
     assert "checked after the push" in check.reason
+
+
+def test_an_offered_unchanged_image_is_checked_in_full() -> None:
+    ws, obs = setup()
+    checks = plan_checks(ws, obs, [spawner_change()])  # type: ignore[arg-type]
+    lab = next(c for c in checks if c.details["name"] == "lab")
+    assert lab == Change(
+        kind=ChangeKind.CHECK_IMAGE,
+        target=f"{f.REGISTRY}/team/lab:kfws1-x",
+        reason="offered; this digest has not passed the Jupyter and VS Code / RStudio contract "
+        "check here yet",
+        before=None,
+        after=DIGEST,
+        details={"name": "lab", "kinds": ["jupyter", "web"], "digest": DIGEST},
+    )
+
+
+def test_an_image_this_plan_pushes_is_checked_after_the_push_in_full() -> None:
+    ws, obs = setup()
+    push = Change(ChangeKind.PUSH_IMAGE, "x", "local", details={"name": "code"})
+    checks = plan_checks(ws, obs, [push])  # type: ignore[arg-type]
+    code = next(c for c in checks if c.details["name"] == "code")
+    assert code == Change(
+        kind=ChangeKind.CHECK_IMAGE,
+        target=f"{f.REGISTRY}/team/code:kfws1-x",
+        reason="built by this plan: the VS Code / RStudio contract is checked after the push, "
+        "before the spawner changes",
+        before=None,
+        after=None,
+        details={"name": "code", "kinds": ["web"], "digest": None},
+    )
+
+
+def test_a_pass_of_one_kind_leaves_only_the_other_kind_to_check() -> None:
+    ws, obs = setup()
+    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER)})
+    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    checks = plan_checks(ws, remembered, [spawner_change()])  # type: ignore[arg-type]
+    assert {c.details["name"]: c.details["kinds"] for c in checks} == {
+        "code": ["web"],
+        "lab": ["web"],
+    }
+    assert "the VS Code / RStudio contract check" in checks[0].reason
+
+
+def test_a_pass_remembered_for_another_digest_does_not_count() -> None:
+    ws, obs = setup()
+    other = "sha256:" + "e" * 64
+    passed = frozenset({cache_key(other, CheckKind.JUPYTER), cache_key(other, CheckKind.WEB)})
+    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    checks = plan_checks(ws, remembered, [spawner_change()])  # type: ignore[arg-type]
+    assert sorted(c.details["name"] for c in checks) == ["code", "lab", "tf"]
+
+
+def test_a_check_change_is_not_an_image_this_plan_produces() -> None:
+    ws, obs = setup()
+    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER), cache_key(DIGEST, CheckKind.WEB)})
+    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    old = Change(ChangeKind.CHECK_IMAGE, "x", "offered", details={"name": "tf"})
+    assert plan_checks(ws, remembered, [old]) == []  # type: ignore[arg-type]
+
+
+def test_an_offered_image_missing_from_the_registry_is_checked_without_a_digest() -> None:
+    ws, obs = setup()
+    missing = dict(obs.images)
+    missing["tf"] = f.state(f"{f.REGISTRY}/team/tf:kfws1-x")
+    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER), cache_key(DIGEST, CheckKind.WEB)})
+    remembered = Observed(obs.inputs, missing, checks=passed)
+    (check,) = plan_checks(ws, remembered, [spawner_change()])  # type: ignore[arg-type]
+    assert check.details == {"name": "tf", "kinds": ["jupyter"], "digest": None}
+    assert check.reason.startswith("offered; this digest has not passed the Jupyter contract")

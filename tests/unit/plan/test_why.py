@@ -230,3 +230,156 @@ def test_hostile_dockerfile_labels_read_as_not_recorded(hostile: object) -> None
     old = json.loads(with_text("FROM base\nRUN a\n"))
     old["dockerfileText"] = hostile
     assert why_rebuilt(new, OLD, json.dumps(old)) == ["the Dockerfile changed"]
+
+
+def label(**fields: object) -> str:
+    """An inputs label as kfws writes it (v 1), with just the given fields."""
+    return json.dumps({"v": 1, **fields})
+
+
+def test_an_unreadable_new_manifest_gives_no_lines() -> None:
+    assert why_rebuilt("not json", OLD, BASE) == []
+    assert why_rebuilt(label()[:-1], OLD, BASE) == []
+
+
+def test_a_label_up_to_256_kib_is_read_and_a_longer_one_is_not() -> None:
+    def padded(size: int) -> str:
+        text = label(target="dev", pad="")
+        return label(target="dev", pad="x" * (size - len(text)))
+
+    new = label(target="prod")
+    assert len(padded(256 * 1024)) == 256 * 1024
+    assert why_rebuilt(new, OLD, padded(256 * 1024)) == ["target dev -> prod"]
+    assert why_rebuilt(new, OLD, padded(256 * 1024 + 1)) == [
+        f"{OLD} records no inputs (not built by this kfws): cannot tell what changed"
+    ]
+
+
+@pytest.mark.parametrize("count", [10, 11])
+def test_ten_paths_are_shown_and_the_rest_counted(count: int) -> None:
+    files = {f"f{i:02}": "1" for i in range(count)}
+    (line,) = why_rebuilt(label(files=files), OLD, label(files={}))
+    shown = ", ".join(f"f{i:02}" for i in range(10))
+    assert line == f"context files added: {shown}" + (" and 1 more" if count == 11 else "")
+
+
+def test_removed_and_changed_files_are_listed_sorted() -> None:
+    old = label(files={"b": "1", "a": "1", "z": "1", "y": "1"})
+    new = label(files={"z": "2", "y": "2"})
+    assert why_rebuilt(new, OLD, old) == [
+        "context files removed: a, b",
+        "context files changed: y, z",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # too many files for the label: compared through the listing's digest
+        ({"filesDigest": "abc"}, {"filesDigest": "abd"}, ["the build context changed"]),
+        ({"filesDigest": "abc"}, {"filesDigest": "abc"}, []),
+        # one side lists files, the other a digest: the context changed
+        ({"files": {"a": "1"}}, {"filesDigest": "abc"}, ["the build context changed"]),
+        ({"filesDigest": "abc"}, {"files": {"a": "1"}}, ["the build context changed"]),
+        # a hostile `files` that is not a map reads as no files
+        ({"files": ["a"]}, {"files": {"a": "1"}}, ["context files added: a"]),
+    ],
+)
+def test_the_build_context_without_a_listing_on_both_sides(
+    old: dict[str, object], new: dict[str, object], expected: list[str]
+) -> None:
+    nothing = ["no recorded input changed: a build arg value (not recorded) did"]
+    assert why_rebuilt(label(**new), OLD, label(**old)) == (expected or nothing)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({"target": "dev"}, {}, "target dev -> unset"),
+        (
+            {"platform": "linux/amd64"},
+            {"platform": "linux/arm64"},
+            "platform linux/amd64 -> linux/arm64",
+        ),
+        ({"args": ["A", "B"]}, {"args": ["C"]}, "build args +C -A -B"),
+        ({"args": "AB"}, {"args": ["A"]}, "build args +A"),  # a hostile non-list: none
+        ({"dockerfile": "abc"}, {"dockerfile": "abd"}, "the Dockerfile changed"),
+    ],
+)
+def test_each_recorded_input_is_one_line(
+    old: dict[str, object], new: dict[str, object], expected: str
+) -> None:
+    assert why_rebuilt(label(**new), OLD, label(**old)) == [expected]
+
+
+def test_a_hostile_bases_map_reads_as_no_bases() -> None:
+    assert why_rebuilt(label(bases={"reg/py:1": "sha256:1"}), OLD, label(bases=["x"])) == [
+        "new base image reg/py:1"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        # the same base, the same digest: nothing to say
+        ({"reg/py:1": "sha256:1"}, {"reg/py:1": "sha256:1"}, []),
+        # a base by digest, then by tag: the same repository
+        (
+            {"reg/py@sha256:1": "sha256:1"},
+            {"reg/py:2": "sha256:2"},
+            ["base reg/py@sha256:1 -> reg/py:2 was rebuilt upstream (its digest moved)"],
+        ),
+        # a host with a port is not a tag
+        (
+            {"127.0.0.1:5000/py:1": "sha256:1"},
+            {"127.0.0.1:5000/py:2": "sha256:1"},
+            [],
+        ),
+        # no registry host: the name alone
+        (
+            {"python:3.11": "sha256:1"},
+            {"python:3.12": "sha256:2"},
+            ["base python:3.11 -> python:3.12 was rebuilt upstream (its digest moved)"],
+        ),
+        (
+            {"python:3.11": "sha256:1"},
+            {"pythonx:3.12": "sha256:2"},
+            ["new base image pythonx:3.12"],
+        ),
+        # a managed base that is new, not moved
+        ({}, {"reg/b:1": "inputs:sha256:1"}, ["new base image reg/b:1"]),
+        # an external base that became managed: its inputs are new
+        (
+            {"reg/b:1": "sha256:1"},
+            {"reg/b:1": "inputs:sha256:1"},
+            ["managed base reg/b:1 changed: its inputs moved, so it is built first"],
+        ),
+        # sorted by reference
+        (
+            {},
+            {"reg/z:1": "sha256:1", "reg/a:1": "sha256:1"},
+            ["new base image reg/a:1", "new base image reg/z:1"],
+        ),
+    ],
+)
+def test_base_lines(old: dict[str, str], new: dict[str, str], expected: list[str]) -> None:
+    nothing = ["no recorded input changed: a build arg value (not recorded) did"]
+    assert why_rebuilt(label(bases=new), OLD, label(bases=old)) == (expected or nothing)
+
+
+def test_a_diff_of_exactly_forty_lines_is_shown_whole() -> None:
+    # 3 header lines, 1 line of context, then 18 removed and 18 added lines: 40
+    old = with_text("FROM base\n" + "".join(f"RUN a{i}\n" for i in range(18)))
+    new = with_text("FROM base\n" + "".join(f"RUN b{i}\n" for i in range(18)))
+    diff = why_rebuilt(new, OLD, old)[1:]
+    assert len(diff) == 40
+    assert diff[-1] == "  +RUN b17"
+
+
+def test_a_diff_of_forty_one_lines_is_cut_to_forty_and_a_count() -> None:
+    # 3 header lines, then 19 removed and 19 added lines: 41
+    old = with_text("".join(f"RUN a{i}\n" for i in range(19)))
+    new = with_text("".join(f"RUN b{i}\n" for i in range(19)))
+    diff = why_rebuilt(new, OLD, old)[1:]
+    assert len(diff) == 41
+    assert diff[-2:] == ["  +RUN b17", "  ... 1 more diff lines"]
