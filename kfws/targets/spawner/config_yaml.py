@@ -281,14 +281,22 @@ class _Located:
     legacy: bool = False  # the Kubeflow 1.0 layout (see _is_legacy)
 
 
+# A node's marks start at its properties (`&a !!str x` and `!!str &a x` begin at the `&` and
+# the `!`), so its anchor is at its own start; an alias's node is the anchored one, whose marks
+# come before the alias (an anchor precedes its aliases).
+_ANCHORED = re.compile(r"(?:!\S*(?:\s|#[^\r\n]*)+)?&")
+
+
+def _anchored(text: str, node: Any) -> bool:
+    return _ANCHORED.match(text, node.start_mark.index) is not None
+
+
 def _check_inline(text: str, key: Any, value: Any, path: str, where: str) -> None:
     """Refuse aliases and anchors on owned nodes: an edit there would show up elsewhere."""
     if value.start_mark.index < key.end_mark.index:
         raise _bad(where, path, "it is a YAML alias (`*name`); kfws edits only literal values")
-    between = text[key.end_mark.index : value.start_mark.index]
-    between = re.sub(r"#[^\r\n]*", "", between)
-    if "&" in between or "*" in between:
-        raise _bad(where, path, "it carries a YAML anchor or alias; kfws edits only plain values")
+    if _anchored(text, value):
+        raise _bad(where, path, "it carries a YAML anchor (`&name`); kfws edits only plain values")
 
 
 # A plan reads the live text, then edits that same text: remembering the last parses saves a
@@ -373,8 +381,7 @@ def _read_group(loc: _Located, gk: GroupKey) -> LiveGroup:
             pos = seq.start_mark.index
             for i, item in enumerate(seq.value):
                 ipath = f"{path}.options[{i}]"
-                between = re.sub(r"#[^\r\n]*", "", loc.text[pos : item.start_mark.index])
-                if item.start_mark.index < pos or "*" in between or "&" in between:
+                if item.start_mark.index < pos or _anchored(loc.text, item):
                     raise _bad(loc.where, ipath, "YAML anchors and aliases are not supported here")
                 options.append(_scalar(item, str, ipath, loc.where))
                 pos = item.end_mark.index
