@@ -12,9 +12,9 @@ from kfws.render.markdown import render_markdown
 from kfws.render.text import render_text
 from kfws.sanitize import md_code
 from kfws.spec.model import OptionsMode, SpawnerGroup
-from kfws.targets.spawner.kinds import UPDATE
+from kfws.targets.spawner.kinds import RESTART, UPDATE
 from kfws.targets.spawner.plan import plan_spawner
-from kfws.targets.spawner.view import show_value, spawner_brief, spawner_items
+from kfws.targets.spawner.view import offered, show_value, spawner_brief, spawner_items, view
 from tests.unit.targets.spawner.test_plan import (
     MERGED,
     OLD,
@@ -166,11 +166,126 @@ def test_the_brief_of_a_group_with_nothing_countable_says_updated() -> None:
 
 
 def test_the_diff_names_the_key_and_defaults_to_the_spawner_key() -> None:
-    from kfws.targets.spawner.view import view
-
     def names(**details: object) -> list[str]:
         change = Change(UPDATE, "configmap/kf/cm", "r", "a\n", "b\n", details)
         return list(view(change, str, str).diff[:2])
 
     assert names(key="other.yaml") == ["--- a/other.yaml", "+++ b/other.yaml"]
     assert names() == ["--- a/spawner_ui_config.yaml", "+++ b/spawner_ui_config.yaml"]
+
+
+EVERY_VERB = {
+    "groups": {
+        "image": {
+            "replaced": [{"before": "o:1", "after": "n:1"}, {"before": "p:1", "after": "q:1"}],
+            "added": ["a:1"],
+            "removed": ["x:1", "y:1"],
+            "why": {"o:1": "rebuilt", "x:1": "gone"},
+            "reordered": True,
+            "default": {"before": "o:1", "after": "n:1"},
+        },
+        "imageGroupOne": {"default": {"before": None, "after": "c:1"}},
+    },
+    "flags": {
+        "hideTag": {"before": False, "after": True, "writtenAs": "true"},
+        "imagePullPolicy": {"before": None, "after": "Always"},
+    },
+}
+
+
+def test_each_item_passes_references_and_notes_through_the_callers_quoting() -> None:
+    """References through `code`, notes through `text`: a group's lines and a flag's line."""
+    view_ = view(_with_diff(EVERY_VERB), lambda s: f"<{s}>", lambda s: f"[{s}]")
+    assert view_.title == "Spawner"
+    assert view_.lists == (
+        (
+            "image",
+            (
+                "replace <o:1> -> <n:1> ([rebuilt])",
+                "replace <p:1> -> <q:1>",
+                "add <a:1>",
+                "remove <x:1> ([gone])",
+                "remove <y:1>",
+                "reorder the options",
+                "default <o:1> -> <n:1>",
+            ),
+            True,
+        ),
+        ("imageGroupOne", ("default <unset> -> <c:1>",), True),
+        ("hideTag", ("<false> -> <true> ([written as true])",), False),
+        ("imagePullPolicy", ("<unset> -> <Always>",), False),
+    )
+    assert view_.brief == (
+        "image: 2 replaced, 1 added, 2 removed, reordered, default changed; "
+        "imageGroupOne: default changed; hideTag: false -> true; imagePullPolicy: unset -> Always"
+    )
+    assert view_.lines == ()
+    assert view_.diff == (
+        "--- a/spawner_ui_config.yaml",
+        "+++ b/spawner_ui_config.yaml",
+        "@@ -1 +1 @@",
+        "-a",
+        "+b",
+    )
+
+
+def test_a_change_without_a_usable_diff_has_no_lists_and_its_reason_as_brief() -> None:
+    view_ = view(_with_diff({"groups": {"other": {}}, "flags": {}}), str, str)
+    assert (view_.brief, view_.lists) == ("the reason", ())
+    assert spawner_items(Change(UPDATE, "c", "r", None, None, "junk")) is None  # type: ignore[arg-type]
+
+
+def test_the_restart_shows_its_mode_and_defaults_to_a_rollout() -> None:
+    def shown(**details: object) -> tuple[str, tuple[str, ...], str]:
+        v = view(Change(RESTART, "deployment/kf/jwa", "reload", None, None, details), repr, str)
+        return v.brief, v.lines, v.title
+
+    assert shown() == ("reload", ("mode 'rollout'",), "")
+    assert shown(mode="none") == ("reload", ("mode 'none'",), "")
+
+
+def test_offers_pair_each_new_option_with_the_one_it_replaces() -> None:
+    assert offered(_with_diff(EVERY_VERB)) == [("n:1", "o:1"), ("q:1", "p:1"), ("a:1", None)]
+    assert view(_with_diff(EVERY_VERB), str, str).offers == (
+        ("n:1", "o:1"),
+        ("q:1", "p:1"),
+        ("a:1", None),
+    )
+
+
+def test_offers_keep_the_first_replacement_and_an_added_option_does_not_undo_it() -> None:
+    diff = {
+        "groups": {
+            "image": {"replaced": [{"before": "o:1", "after": "n:1"}], "added": ["a:1"]},
+            "imageGroupOne": {
+                "replaced": [{"before": "p:1", "after": "n:1"}],
+                "added": ["n:1", "a:1", "b:1"],
+            },
+        },
+        "flags": {},
+    }
+    assert offered(_with_diff(diff)) == [("n:1", "o:1"), ("a:1", None), ("b:1", None)]
+
+
+@pytest.mark.parametrize(
+    "diff",
+    [
+        None,
+        {"groups": ["image"]},
+        {"groups": {"image": "junk", "imageGroupOne": {"added": "a:1"}}},
+        {"groups": {"image": {"replaced": [{"after": "n:1"}, {"before": "o:1"}, "x"]}}},
+        {"groups": {"image": {"replaced": None}}},
+    ],
+)
+def test_offers_of_a_hostile_saved_plan_skip_what_is_not_the_planners_shape(diff: object) -> None:
+    assert offered(_with_diff(diff)) == []
+
+
+def test_offers_of_a_saved_plan_read_what_is_well_formed_next_to_junk() -> None:
+    diff = {
+        "groups": {
+            "image": "junk",
+            "imageGroupOne": {"replaced": [{"after": "n:1"}, {"before": "o:1", "after": "m:1"}]},
+        }
+    }
+    assert offered(_with_diff(diff)) == [("m:1", "o:1")]
