@@ -5,9 +5,9 @@ import dataclasses
 import pytest
 
 from kfws.errors import PlanError
-from kfws.plan.images import plan_images
+from kfws.plan.images import plan_images, spawner_refs
 from kfws.plan.model import PENDING_DIGEST, Change, ChangeKind
-from kfws.spec.model import ImageSpec
+from kfws.spec.model import ImageSpec, PinMode, SpawnerGroup, SpawnerSpec
 from tests.unit.factories import REGISTRY, image, inputs, observed, spec, state
 
 DIGEST = "sha256:" + "d" * 64
@@ -300,3 +300,26 @@ def test_an_image_waits_for_every_changed_image_below_it_sorted_and_a_push_never
         "the tag is not in the registry; built after base, mid (changed by this plan too)"
     )
     assert [c.details["name"] for c in part.changes] == ["zeta", "base", "mid", "top"]
+
+
+def test_each_spawner_group_writes_tags_or_digests_as_its_pin_says() -> None:
+    a, b = inputs("aa", "1"), inputs("bb", "2")
+    obs = observed((a, state(ref("aa", a.tag), registry=DIGEST)), (b, state(ref("bb", b.tag))))
+    ws = spec(
+        image("aa"),
+        image("bb"),
+        spawner=SpawnerSpec(
+            groups=(
+                SpawnerGroup("image", "aa", ("aa", "bb")),
+                SpawnerGroup("imageGroupOne", "aa", ("aa",), pin=PinMode.DIGEST),
+            )
+        ),
+    )
+    refs = spawner_refs(ws, plan_images(ws, obs))
+    assert refs == {
+        "image": {"aa": ref("aa", a.tag), "bb": ref("bb", b.tag)},
+        "imageGroupOne": {
+            "aa": f"{REGISTRY}/team/aa@{DIGEST}",
+            "bb": f"{REGISTRY}/team/bb@{PENDING_DIGEST}",
+        },
+    }
