@@ -346,6 +346,10 @@ def test_a_hostile_bases_map_reads_as_no_bases() -> None:
             {"pythonx:3.12": "sha256:2"},
             ["new base image pythonx:3.12"],
         ),
+        # the same name in another registry is another repository
+        ({"reg1/py:1": "sha256:1"}, {"reg2/py:1": "sha256:2"}, ["new base image reg2/py:1"]),
+        # an unchanged managed base: nothing to say
+        ({"reg/b:1": "inputs:sha256:1"}, {"reg/b:1": "inputs:sha256:1"}, []),
         # a managed base that is new, not moved
         ({}, {"reg/b:1": "inputs:sha256:1"}, ["new base image reg/b:1"]),
         # an external base that became managed: its inputs are new
