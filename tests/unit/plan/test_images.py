@@ -323,3 +323,10 @@ def test_each_spawner_group_writes_tags_or_digests_as_its_pin_says() -> None:
             "bb": f"{REGISTRY}/team/bb@{PENDING_DIGEST}",
         },
     }
+
+
+def test_the_images_part_handed_to_the_cluster_targets_is_immutable() -> None:
+    ins = inputs("nb", "1")
+    part = plan_images(spec(image("nb")), observed((ins, state(ref("nb", ins.tag)))))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        part.changes = ()  # type: ignore[misc]
