@@ -34,7 +34,7 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kfws.drift import Finding
+    from kfws.drift import Judged
     from kfws.drift import report as drift_report
     from kfws.observe.observe import observe
     from kfws.observe.registry import RegistryClient
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         reporter=output,
     )
     plan = make_plan(spec, observed, spec_path=args.file)
-    found: list[Finding] = []
+    found: list[Judged] = []
     for name, state in observed.targets.items():
         found += TARGETS[name].drift(
             spec,

@@ -32,7 +32,7 @@ def _summary(report: DriftReport) -> str:
 def _text(report: DriftReport) -> str:
     lines = []
     for check, findings in report.by_check():
-        lines.append(f"{'FAIL' if findings else 'ok  '} {check}")
+        lines.append(f"{'FAIL' if findings else 'ok  '} {one_line(check)}")
         lines.extend(
             f"       {f.kind.value}: {one_line(f.subject)}: {one_line(f.message)}" for f in findings
         )
@@ -50,7 +50,7 @@ def _markdown(report: DriftReport) -> str:
     lines = ["### kfws drift", "", f"**{_summary(report)}**", ""]
     lines += ["| check | result |", "|---|---|"]
     for check, findings in report.by_check():
-        lines.append(f"| {check} | {'❌ ' + str(len(findings)) if findings else '✅'} |")
+        lines.append(f"| {md_text(check)} | {'❌ ' + str(len(findings)) if findings else '✅'} |")
     if report.findings:
         lines += ["", "| kind | subject | finding |", "|---|---|---|"]
         lines += [
@@ -64,8 +64,9 @@ def _json(report: DriftReport) -> str:
     data = {
         "drift": report.drifted,
         "findings": [
-            {"kind": f.kind.value, "subject": f.subject, "message": f.message}
-            for f in report.findings
+            {"kind": f.kind.value, "subject": f.subject, "message": f.message, "target": j.target}
+            for j in report.judged
+            for f in j.findings
         ],
         "checks": [{"name": name, "passed": not findings} for name, findings in report.by_check()],
         "unchecked": [{"subject": f.subject, "message": f.message} for f in report.unchecked],
@@ -80,7 +81,7 @@ def _junit(report: DriftReport) -> str:
         "testsuite", name="kfws drift", tests=str(len(checks)), failures=str(failures), errors="0"
     )
     for name, findings in checks:
-        case = ET.SubElement(suite, "testcase", classname="kfws.drift", name=name)
+        case = ET.SubElement(suite, "testcase", classname="kfws.drift", name=one_line(name))
         if findings:
             failure = ET.SubElement(
                 case, "failure", message=f"{len(findings)} finding(s)", type="drift"

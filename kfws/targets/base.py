@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from kfws.plan.model import Change, ClusterKind, Observation
 
 if TYPE_CHECKING:
-    from kfws.drift import Finding
+    from kfws.drift import Judged
     from kfws.observe.registry import RegistryClient
     from kfws.output import Reporter
     from kfws.plan.images import ImagesPlanPart
@@ -149,8 +149,9 @@ class Target(Protocol):
         registry: RegistryClient,
         parallelism: int,
         offline: bool,
-    ) -> list[Finding]:
-        """What drifted since kfws applied (reads only)."""
+    ) -> list[Judged]:
+        """What drifted since kfws applied (reads only): per object judged, the checks run on
+        it (passed ones too) and what they found."""
         ...
 
     def import_into(

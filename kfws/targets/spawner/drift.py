@@ -7,9 +7,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from kfws.drift import DriftKind, Finding
+from kfws.drift import IMAGES, MATCHES, RELOADED, UNCHANGED, DriftKind, Finding, Judged
 from kfws.plan.model import Change, Plan
 from kfws.targets.spawner.kinds import UPDATE
+from kfws.targets.spawner.state import SpawnerState
 from kfws.targets.spawner.view import show_value
 
 
@@ -52,6 +53,15 @@ class DriftObserved:
     @property
     def config_map_target(self) -> str:
         return f"configmap/{self.namespace}/{self.config_map}".replace("//", "/")
+
+
+def judged(state: SpawnerState, plan: Plan, observed: DriftObserved | None) -> Judged:
+    """The spawner's checks, titled with the ConfigMap the web app mounts."""
+    return Judged(
+        f"ConfigMap {state.namespace}/{state.config_map}",
+        (MATCHES, UNCHANGED, IMAGES, RELOADED),
+        tuple(findings(plan, observed)),
+    )
 
 
 def findings(plan: Plan, observed: DriftObserved | None) -> list[Finding]:

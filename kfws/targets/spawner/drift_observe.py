@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from kfws.drift import Finding
+from kfws.drift import Judged
 from kfws.observe.cluster import api_errors
 from kfws.plan.model import PENDING_DIGEST, Plan
 from kfws.spec.model import Spec
@@ -22,7 +22,7 @@ from kfws.targets.spawner.annotations import (
     applied_digests,
     owned_annotation,
 )
-from kfws.targets.spawner.drift import AppliedRecord, DriftObserved, ManagerEntry, findings
+from kfws.targets.spawner.drift import AppliedRecord, DriftObserved, ManagerEntry, judged
 from kfws.targets.spawner.state import SpawnerState
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def drift(
     registry: RegistryClient,
     parallelism: int,
     offline: bool,
-) -> list[Finding]:
+) -> list[Judged]:
     observed = observe_drift(
         spec,
         state,
@@ -100,7 +100,7 @@ def drift(
         parallelism=parallelism,
         offline=offline,
     )
-    return findings(plan, observed)
+    return [judged(state, plan, observed)]
 
 
 def observe_drift(

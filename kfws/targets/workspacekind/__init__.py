@@ -34,7 +34,7 @@ from kfws.targets.workspacekind.kinds import KINDS, UPDATE
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from kfws.drift import Finding
+    from kfws.drift import Judged
     from kfws.observe.registry import RegistryClient
     from kfws.output import Reporter
     from kfws.plan.images import ImagesPlanPart
@@ -138,15 +138,10 @@ def drift(
     registry: RegistryClient,
     parallelism: int,
     offline: bool,
-) -> list[Finding]:
-    from kfws.targets.workspacekind.findings import kind_findings, kind_plan
+) -> list[Judged]:
+    from kfws.targets.workspacekind.findings import judged
 
-    findings: list[Finding] = []
-    for c in plan.changes:
-        if c.kind is UPDATE:
-            kind = state.kind(str(c.details["workspaceKind"]))
-            findings.extend(kind_findings(kind_plan(c.details), kind))
-    return findings
+    return judged(plan, state)
 
 
 def backups(cluster: ClusterSpec, *, context: str | None) -> list[str]:

@@ -7,10 +7,24 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kfws.drift import DriftKind, Finding
+from kfws.drift import MATCHES, UNCHANGED, DriftKind, Finding, Judged
+from kfws.plan.model import Plan
 from kfws.targets.workspacekind.change import target
+from kfws.targets.workspacekind.kinds import UPDATE
 from kfws.targets.workspacekind.model import KindState
 from kfws.targets.workspacekind.planner import Action, KindPlan, ValueChange
+
+
+def judged(plan: Plan, state: Any) -> list[Judged]:
+    """Every kind the workspace declares, each titled with its own name (passed ones too), with
+    the findings of its change in the fresh plan."""
+    changes = {str(c.details["workspaceKind"]): c.details for c in plan.changes if c.kind is UPDATE}
+    out = []
+    for kind in state.kinds:
+        details = changes.get(kind.name)
+        found = kind_findings(kind_plan(details), kind) if details is not None else []
+        out.append(Judged(f"WorkspaceKind {kind.name}", (MATCHES, UNCHANGED), tuple(found)))
+    return out
 
 
 def kind_plan(details: Mapping[str, Any]) -> KindPlan:

@@ -14,14 +14,17 @@ from kfws.targets.spawner.drift import (
     DriftObserved,
     ManagerEntry,
     declared_vs_live,
-    findings,
+    judged,
 )
 from kfws.targets.spawner.kinds import UPDATE
+from kfws.targets.spawner.state import SpawnerState
+
+STATE = SpawnerState("kf", "web", 1, {}, "cm", "1", "spawner_ui_config.yaml", "")
 
 
 def find_drift(plan: Plan, obs: DriftObserved | None, *, strict: bool = False) -> DriftReport:
     """The spawner's findings, gathered as `kfws drift` does."""
-    return report(findings(plan, obs), strict=strict)
+    return report([judged(STATE, plan, obs)], strict=strict)
 
 
 NO_CHANGES = Plan("workspace.yaml", "sha256:" + "a" * 64, (), ())
@@ -130,7 +133,10 @@ def test_junit_parses_and_fails_exactly_the_drifted_checks() -> None:
     assert suite is not None
     assert suite.get("tests") == "4" and suite.get("failures") == "2"
     failed = [c.get("name") for c in suite.iter("testcase") if c.find("failure") is not None]
-    assert failed == ["spawner matches workspace.yaml", "spawner images exist and are unmoved"]
+    assert failed == [
+        "ConfigMap kf/cm matches workspace.yaml",
+        "images offered by ConfigMap kf/cm exist and are unmoved",
+    ]
 
 
 def test_json_and_text_and_markdown() -> None:
@@ -138,7 +144,8 @@ def test_json_and_text_and_markdown() -> None:
     data = json.loads(render_drift(report, "json"))
     assert data["drift"] is True and data["findings"][0]["kind"] == "dangling-image"
     text = render_drift(report, "text")
-    assert "FAIL spawner images exist and are unmoved" in text and "Drift: 1 finding." in text
+    assert "FAIL images offered by ConfigMap kf/cm exist and are unmoved" in text
+    assert "Drift: 1 finding." in text
     md = render_drift(report, "markdown")
     assert "| dangling-image | `r/a:1` |" in md
     assert render_drift(find_drift(NO_CHANGES, observed()), "text").endswith("No drift.\n")
@@ -266,10 +273,10 @@ def test_unchecked_in_full_and_checks_group_findings_in_report_order() -> None:
     )
     report = find_drift(SPAWNER_CHANGE, obs, strict=True)
     assert [name for name, _ in report.by_check()] == [
-        "spawner matches workspace.yaml",
-        "spawner unchanged since the last apply",
-        "spawner images exist and are unmoved",
-        "web app reloaded since the last apply",
+        "ConfigMap kf/cm matches workspace.yaml",
+        "ConfigMap kf/cm unchanged since the last apply",
+        "images offered by ConfigMap kf/cm exist and are unmoved",
+        "web app reloaded since the last apply to ConfigMap kf/cm",
     ]
     grouped = [[(f.kind, f.subject) for f in found] for _, found in report.by_check()]
     assert grouped == [
@@ -281,7 +288,7 @@ def test_unchecked_in_full_and_checks_group_findings_in_report_order() -> None:
     (unchecked,) = [f for f in report.findings if f.kind is DriftKind.UNCHECKED]
     assert unchecked.message == "not checked: 401"
     assert find_drift(NO_CHANGES, observed()).by_check()[0] == (
-        "spawner matches workspace.yaml",
+        "ConfigMap kf/cm matches workspace.yaml",
         [],
     )
 

@@ -10,11 +10,14 @@ from typing import Any
 
 import yaml
 
-from kfws.drift import DriftKind
+from kfws.drift import DriftKind, report
+from kfws.plan.model import Change, Plan
 from kfws.spec.load import load_spec
+from kfws.targets.workspacekind import KindsState
 from kfws.targets.workspacekind.change import observation, parts
-from kfws.targets.workspacekind.findings import kind_findings, kind_plan
+from kfws.targets.workspacekind.findings import judged, kind_findings, kind_plan
 from kfws.targets.workspacekind.import_ import merge_kinds
+from kfws.targets.workspacekind.kinds import UPDATE
 from kfws.targets.workspacekind.model import (
     DeclaredImage,
     KindSpec,
@@ -88,6 +91,24 @@ def test_drift_names_a_hand_edit_and_what_is_missing() -> None:
             "workspacekind/jupyterlab",
             "value 'new' is declared in the file but not on the kind",
         ),
+    ]
+
+
+def test_drift_checks_are_titled_with_each_kinds_own_name() -> None:
+    kind = seeded()
+    clean = replace(kind, name="other")
+    decl = KindSpec("jupyterlab", (DeclaredImage("new", "r/new:1"),))
+    change = Change(UPDATE, **parts(plan_kind(decl, kind, {}), kind))
+    plan = Plan("workspace.yaml", "sha256:" + "a" * 64, (), (change,))
+    got = report(judged(plan, KindsState((kind, clean))))
+    assert [(title, [f.message for f in found]) for title, found in got.by_check()] == [
+        (
+            "WorkspaceKind jupyterlab matches workspace.yaml",
+            ["value 'new' is declared in the file but not on the kind"],
+        ),
+        ("WorkspaceKind jupyterlab unchanged since the last apply", []),
+        ("WorkspaceKind other matches workspace.yaml", []),
+        ("WorkspaceKind other unchanged since the last apply", []),
     ]
 
 
