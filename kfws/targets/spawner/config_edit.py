@@ -17,7 +17,6 @@ from kfws.errors import ClusterError
 
 # the reader's node helpers: one package, one YAML model, read and edited in two modules
 from kfws.targets.spawner.config_yaml import (
-    _BREAKS,
     _NULL,
     _STR,
     DEFAULT_WHERE,
@@ -33,6 +32,9 @@ from kfws.targets.spawner.config_yaml import (
     _read,
     _safe_load,
 )
+
+# the line breaks YAML knows (a splice ends a line at any of them, as the parser does)
+_BREAKS = "\r\n\x85\u2028\u2029"
 
 # --------------------------------------------------------------------------------------------
 # text helpers

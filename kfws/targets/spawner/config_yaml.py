@@ -48,7 +48,6 @@ _FLAG_TYPES: Mapping[str, type] = {
 _STR = "tag:yaml.org,2002:str"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
-_BREAKS = "\r\n\x85\u2028\u2029"
 
 
 @dataclass(frozen=True)

@@ -3,12 +3,13 @@ text is refused at its line, bounded in size, depth and aliases."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 from kfws.errors import ClusterError
-from kfws.targets.spawner.config_yaml import LiveGroup, read_spawner
+from kfws.targets.spawner.config_yaml import LiveGroup, LiveSpawner, read_spawner
 
 SEED = Path(__file__).resolve().parents[4] / "hack" / "k8s" / "seed"
 KF110 = (SEED / "spawner_ui_config-kf1.10.yaml").read_text()
@@ -125,6 +126,17 @@ def test_the_depth_bound_is_inclusive_and_names_the_line() -> None:
     assert refusal(nested(65)) == NOT_YAML.format(" at line 2: nested more than 64 levels deep")
 
 
+def test_the_depth_is_counted_back_down_as_each_collection_closes() -> None:
+    def after_closed(levels: int) -> str:  # a closed [] inside the open list counts no more
+        inner = levels - 2
+        return "spawnerFormDefaults: {}\nx: [[], [[]],\n " + "[" * inner + "]" * inner + "]\n"
+
+    assert read_spawner(after_closed(64)).groups == ()
+    assert refusal(after_closed(65)) == NOT_YAML.format(
+        " at line 3: nested more than 64 levels deep"
+    )
+
+
 def expanding_to(nodes: int) -> str:
     """A document whose aliases expand to exactly `nodes` nodes (keys count): the root mapping
     (1), `spawnerFormDefaults: {}` (2), `b:` with 999 scalars (1 + 1000), `c:` with 498 aliases
@@ -178,6 +190,12 @@ def test_a_shared_alias_outside_the_owned_part_is_read() -> None:
             "spawnerFormDefaults: {}\n||||||| base\n",
             " at line 2: a merge-conflict marker "
             "`|||||||` (a conflicted edit was pasted into the ConfigMap)",
+        ),
+        # counted from the first character: a blank first line is line 1
+        (
+            "\n<<<<<<< HEAD\nspawnerFormDefaults: {}\n",
+            " at line 2: a merge-conflict marker `<<<<<<<` (a conflicted edit was pasted into "
+            "the ConfigMap)",
         ),
         (
             "spawnerFormDefaults: {}\n>>>>>>>\n",
@@ -429,3 +447,28 @@ def test_any_key_of_kubeflow_1_3_makes_image_read_only_only_the_image_fields_loc
 def test_without_an_image_group_no_layout_is_legacy() -> None:
     live = read_spawner(S + "  imageGroupOne:\n    readOnly: true\n")
     assert not live.legacy and live.allow_custom_image is None
+
+
+def test_what_is_read_is_immutable_and_an_empty_desired_state_leaves_everything_alone() -> None:
+    """The parse is cached (a plan reads, then edits, the same text): what it returns can't be
+    changed by a caller, and is hashable."""
+    live = read_spawner(KF110)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        live.hide_tag = False  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        live.groups[0].value = "x"  # type: ignore[misc]
+    assert hash(live) == hash(read_spawner(KF110))
+    empty = LiveSpawner()
+    assert (empty.groups, empty.legacy) == ((), False)
+    assert empty.flags() == dict.fromkeys(
+        ("allowCustomImage", "hideRegistry", "hideTag", "imagePullPolicy")
+    )
+    assert empty.owned() == {}
+
+
+def test_the_layout_is_not_part_of_the_owned_state() -> None:
+    """A 1.0 and a 1.3+ file with the same lists and flags own the same thing."""
+    assert LiveSpawner(legacy=True) == LiveSpawner()
+    assert read_spawner(LEGACY.format("false")) == LiveSpawner(
+        (LiveGroup("image", None, ("a:1",)),), allow_custom_image=True
+    )
