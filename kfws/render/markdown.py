@@ -80,11 +80,20 @@ def _lists(change: Change, shown: ChangeView) -> list[str]:
     return [*lines, ""]
 
 
+def _facts(change: Change) -> list[str]:
+    """A view's lines in a fenced block, one per line as the terminal shows them: as plain
+    Markdown they would run together into one paragraph, and their own layout (a value's marks
+    `+`/`-`, its fields indented under it) would read as list markers and code blocks. The
+    block takes them raw (not through md_code/md_text); md_fence neutralises them."""
+    raw = view(change)
+    return md_fence(list(raw.lines)) if raw is not None and raw.lines else []
+
+
 def _details(change: Change) -> list[str]:
     shown = view(change, md_code, md_text)
     listed: list[str] = []
     if shown is not None:  # a cluster target's change, as the target shows it
-        body = list(shown.lines)
+        body = _facts(change)
         listed = _lists(change, shown)
         if shown.diff:
             diff = list(shown.diff)

@@ -64,7 +64,8 @@ def test_plan_save_apply_and_no_change_after(
         ("tf", "add", 0)
     ]
     markdown = run_kfws("plan", "--format", "markdown", cwd=tmp_path, env=env)
-    assert "+ tf: add \\[unused\\] - declared in the file" in markdown.out
+    # the kind's lines in a block of their own, one per line (not run into one paragraph)
+    assert "\n```\n+ tf: add [unused] - declared in the file\n" in markdown.out, markdown.out
     applied = run_kfws("apply", "--auto-approve", "plan.json", cwd=tmp_path, env=env)
     assert applied.code == 0, applied.text
     assert "WorkspaceKind jupyterlab: 1 to add (previous values kept as backup 1)" in applied.out

@@ -5,6 +5,7 @@ import re
 from kfws.plan.model import Change, ChangeKind, Plan
 from kfws.render.markdown import MAX_DIFF_LINES, render_markdown
 from kfws.targets.spawner.kinds import RESTART, UPDATE
+from kfws.targets.workspacekind.kinds import UPDATE as KIND_UPDATE
 from tests.unit.render.test_text import EVERY_KIND
 
 
@@ -141,7 +142,9 @@ def test_every_kind_in_full() -> None:
             "",
             "<details><summary>restart-webapp <code>deployment/kf/jwa</code></summary>",
             "",
-            "mode `rollout`",
+            "```",
+            "mode rollout",
+            "```",
             "",
             "</details>",
             "",
@@ -181,7 +184,7 @@ def test_a_restart_in_another_mode_and_a_check_without_kinds() -> None:
             Change(ChangeKind.CHECK_IMAGE, "i", "c", None, None, {}),
         )
     )
-    assert "\nmode `none`\n" in md and "\ncontract `  `\n" in md
+    assert "\n```\nmode none\n```\n" in md and "\ncontract `  `\n" in md
 
 
 def test_a_pipe_in_a_target_or_an_offered_image_keeps_the_tables_intact() -> None:
@@ -196,3 +199,48 @@ def test_a_pipe_in_a_target_or_an_offered_image_keeps_the_tables_intact() -> Non
     md = render_markdown(plan_with(change))
     assert "| update-spawner | `configmap/kf/c\\|m` |  | r |" in md
     assert "| `r/a\\|b:1` | 5 B |" in md
+
+
+def test_a_views_lines_are_a_fenced_block_one_per_line_not_one_paragraph() -> None:
+    # as plain Markdown these lines joined into one paragraph, `+ new` and `- old` became list
+    # items and the indented field a code block; in a fence each reads as the terminal shows it
+    details = {
+        "workspaceKind": "lab",
+        "values": [
+            {"id": "new", "action": "add", "reason": "declared", "fields": [["image", None, "r/n:1"]]},
+            {"id": "tf", "action": "change", "usage": 2, "reason": "edited",
+             "fields": [["displayName", "TF", "TensorFlow"]]},
+            {"id": "old", "action": "remove", "reason": "no longer declared", "fields": []},
+        ],
+        "defaultBefore": "tf",
+        "defaultAfter": "new",
+    }  # fmt: skip
+    change = Change(KIND_UPDATE, "workspacekind/lab", "lab: 1 to add", None, None, details)
+    md = render_markdown(plan_with(change))
+    assert md.split("\n\n<sub>")[0].endswith(
+        "<details><summary>update-workspacekind <code>workspacekind/lab</code></summary>\n"
+        "\n"
+        "```\n"
+        "+ new: add [unused] - declared\n"
+        "    image: r/n:1\n"
+        "~ tf: change [in use by 2] - edited\n"
+        "    displayName: TF -> TensorFlow\n"
+        "- old: remove [unused] - no longer declared\n"
+        "default: tf -> new\n"
+        "```\n"
+        "\n"
+        "</details>"
+    )
+
+
+def test_a_line_with_backticks_or_controls_cannot_close_the_fence_of_the_lines() -> None:
+    details = {
+        "values": [
+            {"id": "x```\n</details>\x1b[2J", "action": "add", "reason": "*r* <b>", "fields": []}
+        ]
+    }
+    md = render_markdown(
+        plan_with(Change(KIND_UPDATE, "workspacekind/k", "r", None, None, details))
+    )
+    body = md.split("<code>workspacekind/k</code></summary>\n\n")[1].split("\n\n</details>")[0]
+    assert body == ("````\n+ x```\\x0a</details>\\x1b[2J: add [unused] - *r* <b>\n````")
