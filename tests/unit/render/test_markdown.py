@@ -207,7 +207,8 @@ def test_a_views_lines_are_a_fenced_block_one_per_line_not_one_paragraph() -> No
     details = {
         "workspaceKind": "lab",
         "values": [
-            {"id": "new", "action": "add", "reason": "declared", "fields": [["image", None, "r/n:1"]]},
+            {"id": "new", "action": "add", "reason": "declared",
+             "fields": [["image", None, "r/n:1"]]},
             {"id": "tf", "action": "change", "usage": 2, "reason": "edited",
              "fields": [["displayName", "TF", "TensorFlow"]]},
             {"id": "old", "action": "remove", "reason": "no longer declared", "fields": []},
