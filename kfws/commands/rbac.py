@@ -52,11 +52,12 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
 def run(args: argparse.Namespace) -> int:
     from kfws import rbac
 
-    if args.workspacekinds is not None:
-        from kfws.targets.workspacekind.rbac import print_rbac
-
-        return print_rbac(args)
     spec = cluster_spec(args)
+    if args.workspacekinds is not None:
+        from kfws.targets.workspacekind.rbac import roles
+
+        output.out(roles(args.workspacekinds, file=args.file, namespace=spec.namespace), end="")
+        return 0
     configmap = args.configmap or spec.config_map
     deployment = args.deployment or spec.deployment
     if args.detect and not (configmap and deployment):

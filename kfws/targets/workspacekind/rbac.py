@@ -1,36 +1,32 @@
 """`kfws rbac --workspacekinds [KIND...]`: the WorkspaceKind ClusterRoles (kfws.rbac renders
-them), naming the kinds given, else the kinds the workspace file declares."""
+them), naming the kinds given, else the kinds the workspace file declares. Returns the YAML:
+the command prints it (only the CLI writes to the terminal)."""
 
 from __future__ import annotations
 
-import argparse
+from collections.abc import Sequence
 from pathlib import Path
 
-from kfws import output
 from kfws.errors import KfwsError
 
 
-def print_rbac(args: argparse.Namespace) -> int:
+def roles(kinds: Sequence[str], *, file: str, namespace: str) -> str:
     from kfws import rbac
-    from kfws.commands.cluster_args import cluster_spec
 
-    cluster = cluster_spec(args)
-    kinds = tuple(args.workspacekinds)
-    if not kinds and Path(args.file).exists():
+    named = tuple(kinds)
+    if not named and Path(file).exists():
         from kfws.commands.common import load
 
-        kinds = tuple(k.name for k in load(args.file).workspace_kinds)
-    if not kinds:
+        named = tuple(k.name for k in load(file).workspace_kinds)
+    if not named:
         raise KfwsError(
             "no WorkspaceKind to name: the workspace file declares none",
             where="kfws rbac --workspacekinds",
             hint="name them: `kfws rbac --workspacekinds jupyterlab codeserver`",
         )
     try:
-        text = rbac.render_workspacekinds(kinds, namespace=cluster.namespace)
+        return rbac.render_workspacekinds(named, namespace=namespace)
     except ValueError as e:
         raise KfwsError(
             str(e), where="kfws rbac", hint="pass the kinds' names as Kubernetes shows them"
         ) from None
-    output.out(text, end="")
-    return 0

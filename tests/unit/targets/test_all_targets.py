@@ -1,6 +1,7 @@
 """The target seam (kfws.targets.base / all_targets): every registered target has every name
 the Protocol asks for, with the same parameters; its change kinds name it and collide with no
-other kind; and no module outside a target's package reaches into it, but the table."""
+other kind; no module outside a target's package reaches into it, but the table; and no module
+below the CLI writes to the terminal (they report through the Reporter passed in)."""
 
 from __future__ import annotations
 
@@ -89,3 +90,86 @@ def test_no_module_outside_a_target_imports_from_it_but_the_table(name: str) -> 
         and any(m == prefix or m.startswith(prefix + ".") for m in _imported(path))
     )
     assert reaching == []
+
+
+# the CLI layer: the only code that may write to the terminal (through kfws.output)
+CLI = {"kfws/cli.py", "kfws/output.py", "kfws/__main__.py"}
+# what the rest may take from kfws.output: the Reporter they are handed, and pure colouring
+FROM_OUTPUT = {"Reporter", "paint"}
+
+
+def _script_guard(node: ast.AST) -> bool:
+    """`if __name__ == "__main__":` (kfws/rbac.py's `python3 -m kfws.rbac` for hack/)."""
+    return (
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+    )
+
+
+def terminal_writes(source: str) -> list[str]:
+    """What in a module writes to the terminal, or can: print(), sys.stdout / sys.stderr, the
+    kfws.output module or any of its writers."""
+    found: list[str] = []
+
+    def visit(node: ast.AST) -> None:
+        if _script_guard(node):
+            return
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "print":
+                found.append(f"print() on line {node.lineno}")
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id == "sys" and node.attr in ("stdout", "stderr"):
+                found.append(f"sys.{node.attr} on line {node.lineno}")
+        elif isinstance(node, ast.ImportFrom):
+            if node.module == "kfws" and any(a.name == "output" for a in node.names):
+                found.append(f"imports kfws.output on line {node.lineno}")
+            elif node.module == "kfws.output":
+                found.extend(
+                    f"imports kfws.output.{a.name} on line {node.lineno}"
+                    for a in node.names
+                    if a.name not in FROM_OUTPUT
+                )
+        elif isinstance(node, ast.Import):
+            found.extend(
+                f"imports kfws.output on line {node.lineno}"
+                for a in node.names
+                if a.name == "kfws.output"
+            )
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(source))
+    return found
+
+
+def test_no_module_below_the_cli_writes_to_the_terminal() -> None:
+    writers = {
+        str(path.relative_to(KFWS.parent)): terminal_writes(path.read_text(encoding="utf-8"))
+        for path in sorted(KFWS.rglob("*.py"))
+        if str(path.relative_to(KFWS.parent)) not in CLI and "commands" not in path.parts
+    }
+    assert {name: found for name, found in writers.items() if found} == {}
+    assert "kfws/targets/workspacekind/rbac.py" in writers  # the check reads target modules
+
+
+def test_the_terminal_check_sees_each_way_of_writing() -> None:
+    assert terminal_writes(
+        "from kfws import output\n"
+        "from kfws.output import Reporter, out\n"
+        "import kfws.output\n"
+        "import sys\n"
+        "def f(r: Reporter) -> None:\n"
+        "    print('x')\n"
+        "    sys.stderr.write('y')\n"
+        "    r.progress('fine')\n"
+        "if __name__ == '__main__':\n"
+        "    print(sys.stdout)\n"
+    ) == [
+        "imports kfws.output on line 1",
+        "imports kfws.output.out on line 2",
+        "imports kfws.output on line 3",
+        "print() on line 6",
+        "sys.stderr on line 7",
+    ]
