@@ -322,3 +322,84 @@ def test_a_regular_file_is_a_file_and_nothing_else_is(tmp_path: Path) -> None:
     assert not checks.is_regular_file(tmp_path)
     assert not checks.is_regular_file(tmp_path / "loop")
     assert not checks.is_regular_file(tmp_path / ("x" * 300))
+
+
+CREDENTIAL_ADVICE = (
+    "looks like a credential; workspace.yaml never holds secrets: use `docker login` or a "
+    "credential helper for registries, and a kubeconfig for clusters"
+)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["password", "passwd", "pwd", "pass", "passphrase", "secret", "secrets", "token", "tokens",
+     "credential", "credentials", "apikey", "auth", "privatekey", "accesskey", "secretkey"],
+)  # fmt: skip
+def test_each_credential_word_alone_is_refused_in_full(name: str) -> None:
+    # each word as a whole name and as one word of a longer one (FOO_<WORD>)
+    assert checks.secret_key_problem(name) == f"{name!r} {CREDENTIAL_ADVICE}"
+    upper = f"FOO_{name.upper()}"
+    assert checks.secret_key_problem(upper) == f"{upper!r} {CREDENTIAL_ADVICE}"
+
+
+@pytest.mark.parametrize(
+    "name", ["PGPASSWORD", "MYSQLPASSWD", "GITHUBTOKEN", "APPSECRET", "AWSCREDENTIALS",
+             "OPENAIAPIKEY"],
+)  # fmt: skip
+def test_a_word_ending_in_a_credential_word_is_refused(name: str) -> None:
+    assert checks.secret_key_problem(name) == f"{name!r} {CREDENTIAL_ADVICE}"
+
+
+@pytest.mark.parametrize(
+    "name", ["API_KEY", "accessKey", "private-key", "SSH_KEY", "signing_key", "ENCRYPTION_KEY",
+             "client_key"],
+)  # fmt: skip
+def test_a_qualified_key_is_refused(name: str) -> None:
+    assert checks.secret_key_problem(name) == f"{name!r} {CREDENTIAL_ADVICE}"
+
+
+@pytest.mark.parametrize("name", ["KEY", "KEY_API", "SORT_KEY", "KEY_SSH", "PUBLIC_KEY"])
+def test_key_alone_or_after_an_ordinary_word_passes(name: str) -> None:
+    assert checks.secret_key_problem(name) is None
+
+
+SECRET_ADVICE = (
+    "; workspace.yaml never holds secrets (they would be stored in the image, its history and "
+    "the plan): use `docker login` or a credential helper for registries, and keep build-time "
+    "secrets out of the file"
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "what"),
+    [
+        ("https://bob:hunter2@pypi.example.com/simple", "a URL with a password"),
+        ("HTTPS://bob:x@pypi.example.com/simple", "a URL with a password"),  # any case
+        ("-----BEGIN PGP PRIVATE KEY BLOCK-----", "a private key"),
+        ("github_pat_" + "A1" * 20, "a GitHub token"),
+        ("gho_" + "b" * 36, "a GitHub token"),
+        ("glpat-" + "x_y-" * 5, "a GitLab token"),
+        ("ASIA" + "Q" * 16, "an AWS access key"),
+        ("xoxp-" + "1" * 10, "a Slack token"),
+        ("AIza" + "A" * 35, "a Google API key"),
+        ("pypi-AgE" + "a" * 50, "a PyPI token"),
+        ("npm_" + "a" * 36, "an npm token"),
+        ("hf_" + "a" * 34, "a Hugging Face token"),
+        ("sk-" + "a" * 20, "an API secret key"),
+        ("sk_live_" + "a" * 20, "an API secret key"),
+        ("sk-proj-" + "a" * 20, "an API secret key"),
+        ("eyJhbGciOiJ.eyJzdWIiOiJ.s", "a JSON Web Token"),
+    ],
+)
+def test_each_credential_shape_is_named_in_full(value: str, what: str) -> None:
+    assert checks.secret_value_problem(value) == f"the value looks like {what}{SECRET_ADVICE}"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["hf_" + "a" * 33, "npm_" + "a" * 35, "AIza" + "A" * 34, "pypi-AgE" + "a" * 49,
+     "glpat-" + "x" * 19, "xoxb-" + "1" * 9, "AKIA" + "Q" * 15, "ghp_" + "a" * 35,
+     "github_pat_" + "a" * 39, "sk-" + "a" * 19, "eyJhbGciOi.eyJzdWIiOiJ.s"],
+)  # fmt: skip
+def test_one_character_short_of_a_credential_shape_passes(value: str) -> None:
+    assert checks.secret_value_problem(value) is None
