@@ -178,21 +178,21 @@ def _buildkit_options(
         elif image.generated is not None:
             image = replace(image, generated=replace(image.generated, platform=platform))
     cache = own["cache"] if "cache" in own else top.get("cache")
-    ref: str | None
     if cache is False:
-        ref = None
-    elif cache is None:
-        ref = f"{image.repository}:buildcache"
-    elif "cache" in own:
+        return replace(image, cache=None)
+    if cache is None:
+        # next to the image: a bad repository is reported at the repository, not as a `cache`
+        # the file does not have
+        return replace(image, cache=f"{image.repository}:buildcache")
+    if "cache" in own:
         ref = str(cache["registry"])
         if not _has_tag(ref):
             ref += ":buildcache"
     else:
         ref = f"{str(cache['registry']).rstrip('/')}:{image.name}"
-    if ref is not None:
-        problem = _base_problem(ref)
-        where = (*own_p, "cache") if "cache" in own else ("build", "cache")
-        check(where, f"the cache reference {ref!r}: {problem}" if problem else None)
+    where = (*own_p, "cache") if "cache" in own else ("build", "cache")
+    problem = _base_problem(ref)  # it names the reference already
+    check(where, f"the cache reference {problem}" if problem else None)
     return replace(image, cache=ref)
 
 
@@ -279,7 +279,8 @@ def _image(
         check(p, f"{extra} only apply to generated images (`from`); put them in your Dockerfile")
         return None
     repository = str(raw.get("repository") or f"{default_registry.rstrip('/')}/{name}")
-    check((*p, "repository") if "repository" in raw else p, _repository_problem(repository))
+    if "repository" in raw or default_registry:  # else `registry.default` is said to be needed
+        check((*p, "repository") if "repository" in raw else p, _repository_problem(repository))
     build = generated = None
     if has_build:
         b = raw["build"]
