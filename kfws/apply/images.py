@@ -33,6 +33,7 @@ from kfws.spec.model import ImageSpec, Spec
 
 if TYPE_CHECKING:
     from kfws.build.builders import Builders, ImageBuilder
+    from kfws.observe.last_built import LastBuilt
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,8 @@ def apply_images(
         done = [r for r in results if not r.error]
         lines = [f"  {r.reference}: {r.error}" for r in failed]
         lines += [f"  {r.reference}: built and pushed ({r.digest})" for r in done]
-        lines += [h for r in failed if (h := fallback_hint(r, _built_by_kfws, registry))]
+        search = _search_registry(registry)
+        lines += [h for r in failed if (h := fallback_hint(r, search))]
         raise ApplyError(
             f"{len(failed)} of {len(results)} images failed; the cluster was not touched "
             "(it is exactly as it was).\n" + "\n".join(lines),
@@ -165,54 +167,32 @@ def verify_architectures(
         )
 
 
-def last_built(
-    reference: str, candidates: Sequence[tuple[str, str]], exists: Callable[[str], bool]
-) -> tuple[str, str] | None:
-    """The newest of `candidates` ((reference, created), newest first: the images kfws built
-    for a name) in the same repository as `reference` that still exists: an explicit tag whose
-    rebuild failed still holds its previous image, so it may be `reference` itself."""
-    repository = reference.rpartition(":")[0]
-    for ref, created in candidates:
-        if ref.rpartition(":")[0] == repository and exists(ref):
-            return ref, created
-    return None
+def _search_registry(registry: RegistryClient) -> Callable[[str, str], LastBuilt]:
+    def search(repository: str, name: str) -> LastBuilt:
+        from kfws.observe.last_built import find_last_built
+
+        return find_last_built(registry, repository, name)
+
+    return search
 
 
-def _built_by_kfws(name: str) -> list[tuple[str, str]]:
-    """The Docker Engine's images kfws built for `name` (none when it can't be reached; images
-    BuildKit built went straight to the registry and are not there)."""
-    from kfws.observe.engine import EngineClient
+def fallback_hint(result: ImageResult, search: Callable[[str, str], LastBuilt]) -> str:
+    """After a failed build: the last image kfws built for that name that the registry holds
+    (found by its dev.kfws.image-name label, whichever builder built it: `search` is
+    kfws.observe.last_built), and how to keep offering it. An explicit tag whose rebuild
+    failed still holds its previous image, so it may be the failed reference itself."""
+    from kfws.observe.observe import built_when
 
-    try:
-        return EngineClient().images_built_for(name)
-    except EngineError:
-        return []
-
-
-def fallback_hint(
-    result: ImageResult,
-    built_for: Callable[[str], list[tuple[str, str]]],
-    registry: RegistryClient,
-) -> str:
-    """After a failed build: the last image kfws built for that name that the registry still
-    holds (found by its dev.kfws.image-name label), and how to keep offering it."""
-
-    def exists(ref: str) -> bool:
-        repo, _, tag = ref.rpartition(":")
-        try:
-            return registry.resolve(repo, tag) is not None
-        except KfwsError:
-            return False
-
-    found = last_built(result.reference, built_for(result.name), exists)
-    if found is None:
+    found = search(result.reference.rpartition(":")[0], result.name)
+    if not found.found:
         return ""
-    ref, created = found
-    when = f" (built {created[:19].replace('T', ' ')} UTC)" if created else ""
+    last = found.found[0]
+    cut = f" ({found.note})" if found.note else ""
     return (
         f"  {result.name}: the last image kfws built for it is still in the registry: "
-        f"{ref}{when}. The spawner keeps offering what it offers now; to offer that image "
-        f"while the build is fixed, list {ref} in place of {result.name} in spawner options"
+        f"{last.reference}{built_when(last.created)}{cut}. The spawner keeps offering what it "
+        f"offers now; to offer that image while the build is fixed, list {last.reference} in "
+        f"place of {result.name} in spawner options"
     )
 
 

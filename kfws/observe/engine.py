@@ -61,21 +61,6 @@ class EngineClient:
                 "(unix://..., tcp://host:2376, ssh://user@host)",
             ) from e
 
-    def images_built_for(self, name: str) -> list[tuple[str, str]]:
-        """(tag reference, creation time) of the local images kfws built for the managed image
-        `name` (its dev.kfws.image-name label), newest first; nothing when the engine can't
-        say (this only feeds a hint after a failed build)."""
-        try:
-            images = self._client.images.list(filters={"label": f"{IMAGE_NAME_LABEL}={name}"})
-        except self._errors.APIError:
-            return []
-        found = [
-            (str(tag), str(image.attrs.get("Created") or ""))
-            for image in images
-            for tag in image.tags or []
-        ]
-        return sorted(found, key=lambda item: item[1], reverse=True)
-
     def local_image_id(self, reference: str, input_digest: str) -> str | None:
         """The id of the local image tagged `reference`, if it was built from these inputs."""
         found = self.local_image(reference, input_digest)

@@ -68,8 +68,12 @@ class Observed:
     # images a plan builds or offers, and the live options they replace
     sizes: Mapping[str, ImageSize] = field(default_factory=dict)
     # by managed name, for images the plan (re)builds: (the image it replaces — the tag's current
-    # image, or the spawner's live option of the same repository —, its inputs-manifest label)
+    # image, the spawner's live option of the same repository, else the last image kfws built
+    # for that name (kfws.observe.last_built) —, its inputs-manifest label)
     previous_inputs: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)
+    # by managed name: what the reader of the `why` lines must know of that comparison (it is
+    # with the last image kfws built for the name; the registry search was cut short)
+    previous_notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     # option reference -> the digest it had when kfws last applied it to a target (a moved tag)
     applied_digests: Mapping[str, str] = field(default_factory=dict)
     # the architecture check (kfws.plan.arch): the nodes' CPU architectures, or why they are

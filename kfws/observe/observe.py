@@ -135,10 +135,25 @@ def observe(
     from kfws.observe.check_cache import CheckCache
 
     checks = CheckCache().passed()
+    notes: dict[str, tuple[str, ...]] = {}
     if states:
         # every image to build, whichever builder: the image it replaces says why (its label)
         previous.update(_offered_inputs(spec, missing, live, client))
-    observed = Observed(inputs, images, externals, states, checks, sizes, previous, applied)
+    if with_cluster:  # a plan: nothing offered to compare with, so the last one kfws built
+        to_build = [n for n in missing if images[n].engine_image_id is None and n not in previous]
+        last, notes = _last_built_inputs(spec, to_build, client, parallelism)
+        previous.update(last)
+    observed = Observed(
+        inputs,
+        images,
+        externals,
+        states,
+        checks,
+        sizes,
+        previous_inputs=previous,
+        previous_notes=notes,
+        applied_digests=applied,
+    )
     if states:  # the architecture check: only where images are offered
         from kfws.observe.arch import observe_architectures
 
@@ -171,6 +186,43 @@ def _offered_inputs(
             out[name] = (option, label)
             break
     return out
+
+
+def _last_built_inputs(
+    spec: Spec, names: list[str], client: RegistryClient, parallelism: int
+) -> tuple[dict[str, tuple[str, str | None]], dict[str, tuple[str, ...]]]:
+    """For each image to build that no cluster target offers: the last image kfws built for
+    its name, found in the registry (whichever builder built it), with its inputs label; and
+    the notes the plan shows with it (which image that is, a search cut short)."""
+    from kfws.observe.last_built import find_last_built
+
+    found: dict[str, tuple[str, str | None]] = {}
+    notes: dict[str, tuple[str, ...]] = {}
+    for name in names:
+        image = spec.image(name)
+        assert image is not None
+        search = find_last_built(client, image.repository, name, parallelism=parallelism)
+        said: list[str] = []
+        if search.found:
+            last = search.found[0]
+            found[name] = (last.reference, last.inputs)
+            said.append(
+                f"compared with {last.reference}, the last image kfws built for {name}"
+                f"{built_when(last.created)}"
+            )
+        if search.note:
+            said.append(search.note)
+        if said:
+            notes[name] = tuple(said)
+    return found, notes
+
+
+def built_when(created: str | None) -> str:
+    """ " (built 2026-11-29 10:01:02 UTC)" from an image config's `created`, or nothing."""
+    from kfws.observe.last_built import created_at
+
+    when = created_at(created)
+    return f" (built {when:%Y-%m-%d %H:%M:%S} UTC)" if when else ""
 
 
 def _size_refs(

@@ -49,9 +49,12 @@ def with_sizes(changes: list[Change], observed: Observed) -> list[Change]:
 def _why(change: Change, observed: Observed) -> dict[str, list[str]]:
     name = str(change.details.get("name"))
     inputs, previous = observed.inputs.get(name), observed.previous_inputs.get(name)
-    if inputs is None or previous is None or change.kind is ChangeKind.PUSH_IMAGE:
+    if inputs is None or change.kind is ChangeKind.PUSH_IMAGE:
         return {}
-    why = why_rebuilt(inputs.manifest, *previous)
+    # what it is compared with (the last image kfws built for the name), a search cut short
+    why = list(observed.previous_notes.get(name, ()))
+    if previous is not None:
+        why += why_rebuilt(inputs.manifest, *previous)
     return {"why": why} if why else {}
 
 

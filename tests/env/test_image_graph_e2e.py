@@ -198,11 +198,14 @@ def test_a_rebuild_shows_the_dockerfile_diff_and_the_moved_base(tmp_path: Path) 
     assert f"      why      +FROM {new_base}" in text.out
 
 
-def test_a_failed_build_names_the_last_image_kfws_built_for_it(tmp_path: Path) -> None:
+@pytest.mark.parametrize("builder", ["docker", "buildkit"])
+def test_a_failed_build_names_the_last_image_kfws_built_for_it(
+    tmp_path: Path, builder: str
+) -> None:
     prefix = unique("fallback")
-    # the fallback looks for kfws's earlier builds among the Docker Engine's images only (not yet
-    # in the registry, where BuildKit's builds are): the legacy builder, named
-    workspace(tmp_path, prefix, engine="docker")
+    # the fallback finds kfws's earlier build in the registry (its labels), so it works with
+    # BuildKit too, which leaves nothing in the Docker Engine
+    workspace(tmp_path, prefix, engine=builder)
     applied = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert applied.code == 0, applied.text
     refs_before = {  # from apply's progress lines: "<ref>: pushed sha256:…"
@@ -211,7 +214,7 @@ def test_a_failed_build_names_the_last_image_kfws_built_for_it(tmp_path: Path) -
         if "/base:" in line and "pushed sha256" in line
     }
     (base_ref,) = refs_before
-    workspace(tmp_path, prefix, broken_base=True, engine="docker")
+    workspace(tmp_path, prefix, broken_base=True, engine=builder)
     failed = run_kfws("apply", "--auto-approve", cwd=tmp_path)
     assert failed.code == 1, failed.text
     assert (

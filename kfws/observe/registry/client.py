@@ -251,12 +251,18 @@ class RegistryClient:
 
     # ---- tags and deletes (kfws prune) -------------------------------------------------------
 
-    def list_tags(self, repository: str, page_size: int = TAGS_PAGE) -> list[str]:
+    def list_tags(
+        self, repository: str, page_size: int = TAGS_PAGE, limit: int | None = None
+    ) -> list[str]:
         """Every tag of `repository`, following the registry's pagination (`n=` per page, the
         `Link: <…>; rel="next"` header to the next one; the distribution spec's `last=` is in
-        that link). A repository the registry does not know has no tags."""
+        that link). A repository the registry does not know has no tags. `limit`: stop once
+        that many are read and return the first `limit` (a plan's bounded search; a registry
+        that ignores `n` may still send a bigger page first)."""
         host, name = split_repository(repository)
         what = f"the tags of {repository}"
+        if limit is not None:
+            page_size = max(1, min(page_size, limit))
         path: str | None = f"/v2/{name}/tags/list?n={page_size}"
         tags: list[str] = []
         seen: set[str] = set()
@@ -275,6 +281,8 @@ class RegistryClient:
             if r.status_code != 200:
                 raise messages.unexpected(host, what, r, "listing the tags")
             tags.extend(tag_page(r.content, host, what))
+            if limit is not None and len(tags) >= limit:
+                return tags[:limit]
             path = next_page(r, host, what, urlsplit(self._endpoints.get(host).base_url).netloc)
         return tags
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import threading
 
-from kfws.apply.images import ImageResult, _waits_for, last_built, run_in_order
+from kfws.apply.images import ImageResult, _waits_for, fallback_hint, run_in_order
+from kfws.observe.last_built import Built, LastBuilt
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import GeneratedSpec, ImageSpec
 from tests.unit.factories import BASE, spec
@@ -86,30 +87,30 @@ def test_an_image_on_a_failed_base_is_not_started() -> None:
     assert results["other"].error is None and results["other"].pushed
 
 
-def test_last_built_is_the_newest_other_tag_of_the_repository_that_still_exists() -> None:
-    candidates = [
-        ("reg/team/nb:kfws1-new", "2026-11-29T08:00:00Z"),  # the failing one: never pushed
-        ("reg/team/nb:kfws1-gone", "2026-11-29T07:00:00Z"),  # deleted from the registry
-        ("reg/other/nb:kfws1-x", "2026-11-29T06:30:00Z"),  # another repository
-        ("reg/team/nb:kfws1-old", "2026-11-29T06:00:00Z"),
-        ("reg/team/nb:kfws1-older", "2026-11-28T06:00:00Z"),
-    ]
-    asked: list[str] = []
-
-    def exists(ref: str) -> bool:
-        asked.append(ref)
-        return not ref.endswith(("gone", "new"))
-
-    found = last_built("reg/team/nb:kfws1-new", candidates, exists)
-    assert found == ("reg/team/nb:kfws1-old", "2026-11-29T06:00:00Z")
-    assert asked == [  # stops at the first that exists
-        "reg/team/nb:kfws1-new",
-        "reg/team/nb:kfws1-gone",
-        "reg/team/nb:kfws1-old",
-    ]
-    # an explicit tag whose rebuild failed: the tag still holds the image kfws built before
-    assert last_built("reg/team/nb:v1", [("reg/team/nb:v1", "t")], lambda r: True) == (
-        "reg/team/nb:v1",
-        "t",
+def test_after_a_failed_build_the_hint_names_the_newest_build_the_search_found() -> None:
+    asked: list[tuple[str, str]] = []
+    found = LastBuilt(
+        (
+            Built("reg:5000/team/nb:kfws1-old", "2026-11-29T06:00:00.123456789Z", None),
+            Built("reg:5000/team/nb:kfws1-older", "2026-11-28T06:00:00Z", None),
+        )
     )
-    assert last_built("reg/team/nb:kfws1-new", candidates[:3], exists) is None
+
+    def search(repository: str, name: str) -> LastBuilt:
+        asked.append((repository, name))
+        return found
+
+    failed = ImageResult("nb", "reg:5000/team/nb:kfws1-new", False, False, None, error="boom")
+    hint = fallback_hint(failed, search)
+    assert asked == [("reg:5000/team/nb", "nb")]  # the repository, port kept
+    assert hint == (
+        "  nb: the last image kfws built for it is still in the registry: "
+        "reg:5000/team/nb:kfws1-old (built 2026-11-29 06:00:00 UTC). The spawner keeps offering "
+        "what it offers now; to offer that image while the build is fixed, list "
+        "reg:5000/team/nb:kfws1-old in place of nb in spawner options"
+    )
+    cut = LastBuilt(found.found[1:], note="the search … was cut short")
+    assert "kfws1-older (built 2026-11-28 06:00:00 UTC) (the search … was cut short)." in (
+        fallback_hint(failed, lambda r, n: cut)
+    )
+    assert fallback_hint(failed, lambda r, n: LastBuilt(note="could not list")) == ""

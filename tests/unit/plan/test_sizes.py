@@ -173,3 +173,21 @@ def test_a_push_never_says_why_and_a_build_replaces_the_live_option_of_its_own_r
     )
     build = _kind(list(make_plan(ws, seen, spec_path="w").changes), ChangeKind.BUILD_IMAGE)
     assert build.details["size"]["replaces"] == TOOLS_OLD  # not the first live option (nb)
+
+
+def test_the_notes_of_a_comparison_with_the_last_build_come_first_and_stand_alone() -> None:
+    note = f"compared with {TOOLS_OLD}, the last image kfws built for tools"
+    cut = "the search for the last image kfws built was cut short (…)"
+    ws = spec(image("tools", tag="v1"))
+    tools = dataclasses.replace(inputs("tools", "2", tag="v1"), manifest='{"v":1,"dockerfile":"b"}')
+    seen = dataclasses.replace(
+        observed((tools, state(TOOLS_NEW))),
+        previous_inputs={"tools": (TOOLS_OLD, '{"v":1,"dockerfile":"a"}')},
+        previous_notes={"tools": (note, cut)},
+    )
+    (build,) = make_plan(ws, seen, spec_path="w").changes
+    assert build.details["why"] == [note, cut, "the Dockerfile changed"]
+    # nothing found, but the search was cut short: the reader is told
+    alone = dataclasses.replace(seen, previous_inputs={}, previous_notes={"tools": (cut,)})
+    (build,) = make_plan(ws, alone, spec_path="w").changes
+    assert build.details["why"] == [cut]
