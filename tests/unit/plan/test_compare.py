@@ -316,3 +316,81 @@ def test_other_observations_say_absent_when_they_were_or_are() -> None:
         "registry:r/a:1: absent when planned, sha256:2 now",
         "registry:r/b:1: sha256:1 when planned, absent now",
     )
+
+
+def test_an_emptied_fingerprint_is_one_line_naming_the_first_observation_and_not_stale() -> None:
+    saved = _fingerprinted()
+    fresh = _fingerprinted(("registry:r/b:1", "sha256:1"), ("inputs:a", "sha256:2"))
+    result = compare_plans(saved, fresh, declared_images=())
+    assert result.stale is False
+    assert result.differences == (
+        "the saved plan's fingerprint is empty; a fresh plan depends on 2 observations "
+        "(e.g. inputs:a)",
+    )
+
+
+def test_every_moved_observation_is_named_not_only_the_first() -> None:
+    result = compare_plans(
+        _fingerprinted(("inputs:a", "x"), ("inputs:b", "y"), ("inputs:c", "z")),
+        _fingerprinted(("inputs:a", "x"), ("inputs:b", "moved"), ("inputs:c", "z2")),
+        declared_images=(),
+    )
+    assert result.stale is True
+    assert result.differences == (
+        "inputs:b: y when planned, moved now",
+        "inputs:c: z when planned, z2 now",
+    )
+
+
+def test_identical_fingerprints_are_not_stale() -> None:
+    result = compare_plans(
+        _fingerprinted(("inputs:a", "x"), ("configmap:kf/cm", "rv=1 h=a")),
+        _fingerprinted(("inputs:a", "x"), ("configmap:kf/cm", "rv=1 h=a")),
+        declared_images=(),
+    )
+    assert result.stale is False and result.differences == ()
+
+
+@pytest.mark.parametrize("prefix", ["inputs:", "registry:"])
+def test_image_observations_of_other_names_are_not_a_retargeted_object(prefix: str) -> None:
+    result = compare_plans(
+        _fingerprinted((f"{prefix}a", "x")),
+        _fingerprinted((f"{prefix}b", "x")),
+        declared_images=(),
+    )
+    assert result.differences == (
+        f"{prefix}a: the saved plan depends on it; a fresh plan does not",
+        f"{prefix}b: a fresh plan depends on it; the saved plan's fingerprint lacks it",
+    )
+
+
+def test_several_objects_retargeted_are_listed_together() -> None:
+    result = compare_plans(
+        _fingerprinted(("configmap:a/x", "rv=1 h"), ("configmap:a/y", "rv=1 h")),
+        _fingerprinted(("configmap:b/x", "rv=1 h")),
+        declared_images=(),
+    )
+    assert result.differences == (
+        "the saved plan targets configmap/a/x, configmap/a/y; a fresh plan targets "
+        "configmap/b/x",
+    )
+
+
+def test_a_key_that_names_no_object_is_still_named_when_a_write_is_no_longer_needed() -> None:
+    # the ConfigMap write is no longer needed: what only followed it is not repeated, but a
+    # key that is no cluster object (no "KIND:" prefix, a hand-edited file) is still named
+    result = compare_plans(
+        _fingerprinted(
+            ("configmap:kf/cm", "rv=1 h=a"),
+            ("deployment:kf/web", "generation=3"),
+            ("inputs:a", "x"),
+            ("weird", "x"),
+        ),
+        _fingerprinted(("inputs:a", "x")),
+        declared_images=(),
+    )
+    assert result.stale is True
+    assert result.differences == (
+        "configmap/kf/cm needs no change now: it already matches the workspace",
+        "weird: the saved plan depends on it; a fresh plan does not",
+    )

@@ -346,6 +346,12 @@ def test_a_hostile_bases_map_reads_as_no_bases() -> None:
             {"pythonx:3.12": "sha256:2"},
             ["new base image pythonx:3.12"],
         ),
+        # another repository on the same registry host (a port is no tag)
+        (
+            {"127.0.0.1:5000/a:1": "sha256:1"},
+            {"127.0.0.1:5000/b:1": "sha256:2"},
+            ["new base image 127.0.0.1:5000/b:1"],
+        ),
         # the same name in another registry is another repository
         ({"reg1/py:1": "sha256:1"}, {"reg2/py:1": "sha256:2"}, ["new base image reg2/py:1"]),
         # an unchanged managed base: nothing to say
