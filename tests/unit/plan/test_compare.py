@@ -371,8 +371,7 @@ def test_several_objects_retargeted_are_listed_together() -> None:
         declared_images=(),
     )
     assert result.differences == (
-        "the saved plan targets configmap/a/x, configmap/a/y; a fresh plan targets "
-        "configmap/b/x",
+        "the saved plan targets configmap/a/x, configmap/a/y; a fresh plan targets configmap/b/x",
     )
 
 
@@ -393,4 +392,25 @@ def test_a_key_that_names_no_object_is_still_named_when_a_write_is_no_longer_nee
     assert result.differences == (
         "configmap/kf/cm needs no change now: it already matches the workspace",
         "weird: the saved plan depends on it; a fresh plan does not",
+    )
+
+
+@pytest.mark.parametrize("key", ["size", "sizes", "why"])
+def test_what_only_informs_the_reader_never_differs(key: str) -> None:
+    saved = _one(UPDATE, details={key: "measured then"})
+    fresh = _one(UPDATE, details={key: "measured now"})
+    assert compare_plans(saved, fresh, declared_images=()).differences == ()
+
+
+def test_a_write_the_fresh_plan_does_elsewhere_is_not_called_no_longer_needed() -> None:
+    # the fresh plan writes another kind of object: the saved write is not "already matching"
+    result = compare_plans(
+        _fingerprinted(("configmap:kf/cm", "rv=1 h=a")),
+        _fingerprinted(("workspacekind:kf/wk", "rv=4 h=b")),
+        declared_images=(),
+    )
+    assert result.stale is False
+    assert result.differences == (
+        "configmap:kf/cm: the saved plan depends on it; a fresh plan does not",
+        "workspacekind:kf/wk: a fresh plan depends on it; the saved plan's fingerprint lacks it",
     )
