@@ -284,6 +284,7 @@ def test_removed_and_changed_files_are_listed_sorted() -> None:
         # a label with neither (hand-made, or hostile) against one with either: changed
         ({}, {"files": {"a": "1"}}, ["the build context changed"]),
         ({"filesDigest": "abc"}, {}, ["the build context changed"]),
+        ({"files": {"a": "1"}}, {}, ["the build context changed"]),
         # a hostile `files` that is not a map reads as no files
         ({"files": ["a"]}, {"files": {"a": "1"}}, ["context files added: a"]),
     ],
