@@ -245,3 +245,22 @@ def test_without_notebooks_the_summary_says_they_were_not_seen_and_empty_section
     assert render_usage(UsageReport((C,)), "text").endswith(
         "\n1 images, 0 notebooks in 0 namespaces.\n"
     )
+
+
+def test_usage_json_keys_are_sorted_for_stable_diffs() -> None:
+    doc = json.loads(render_usage(FULL, "json"))
+    assert list(doc) == [
+        "images",
+        "missingFromRegistry",
+        "notOfferedInUse",
+        "notebooksVisible",
+        "unseen",
+    ]
+    assert list(doc["images"][0]) == sorted(doc["images"][0])
+    assert list(doc["missingFromRegistry"][0]) == ["image", "notebook", "stopped"]
+
+
+def test_a_pipe_in_an_image_name_cannot_split_the_markdown_table_row() -> None:
+    odd = ImageUsage("r/p|q:1", "r/p|q", "1", None, True, False, PRESENT)
+    md = render_usage(UsageReport((odd,)), "markdown")
+    assert "\n| `r/p\\|q:1` | yes | none | - | - |\n" in md
