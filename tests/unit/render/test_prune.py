@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kfws.prune.decide import Decision, Deletion, PrunePlan, TagInfo, decide
-from kfws.render.prune import GC_NOTE, render_prune
+from kfws.render.prune import render_prune
 
 REPO = "reg.example.com/team/nb"
 KFWS = {"dev.kfws.image-name": "nb"}
@@ -78,6 +78,11 @@ PLAN = PrunePlan(
     ),
     freed=1_500_999,
     keep=1,
+)
+# when the space really comes back, in the user's words (not the module's constant)
+GC_NOTE = (
+    "the registry frees that space only when its garbage collection runs (distribution: "
+    "`registry garbage-collect CONFIG`; hosted registries run it on their own schedule)"
 )
 ROWS = (
     "r/x:\n"
