@@ -817,3 +817,8 @@ def test_a_credential_value_in_a_list_is_refused_at_its_item(tmp_path: Path) -> 
         "`docker login` or a credential helper for registries, and keep build-time secrets out "
         "of the file",
     ) in found
+
+
+def test_a_group_without_the_first_one_is_still_read(tmp_path: Path) -> None:
+    spec = load(tmp_path, SPAWNER + "spawner:\n  imageGroupTwo: {options: [tf]}\n")
+    assert [(g.key, g.options) for g in spec.spawner.groups] == [("imageGroupTwo", ("tf",))]

@@ -403,3 +403,13 @@ def test_each_credential_shape_is_named_in_full(value: str, what: str) -> None:
 )  # fmt: skip
 def test_one_character_short_of_a_credential_shape_passes(value: str) -> None:
     assert checks.secret_value_problem(value) is None
+
+
+def test_a_long_unusable_path_is_cut_to_200_characters(tmp_path: Path) -> None:
+    loop = tmp_path / ("l" * 200)
+    loop.symlink_to(loop)
+    assert len(str(loop)) > 200
+    assert checks.inside_problem(tmp_path, loop, "file", "file") in (
+        f"the file {str(loop)[:200]} cannot be used: a symbolic link loop",
+        f"the file {str(loop)[:200]} cannot be used: Too many levels of symbolic links",
+    )
