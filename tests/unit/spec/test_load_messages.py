@@ -320,3 +320,17 @@ def test_iter_problems_yields_every_problem_or_nothing(tmp_path: Path) -> None:
     ]
     path.write_text(HEAD)
     assert list(iter_problems(path)) == []
+
+
+def test_the_located_document_is_immutable(tmp_path: Path) -> None:
+    import dataclasses
+
+    from kfws.spec.load import parse_located
+
+    path = tmp_path / "workspace.yaml"
+    path.write_text(HEAD)
+    located = parse_located(path)
+    assert located.data == {"apiVersion": "kfws/v1alpha1", "kind": "Workspace"}
+    assert located.where(("kind",)) == f"{path}:2:1"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        located.data = {}  # type: ignore[misc]
