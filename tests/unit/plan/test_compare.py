@@ -414,3 +414,30 @@ def test_a_write_the_fresh_plan_does_elsewhere_is_not_called_no_longer_needed() 
         "configmap:kf/cm: the saved plan depends on it; a fresh plan does not",
         "workspacekind:kf/wk: a fresh plan depends on it; the saved plan's fingerprint lacks it",
     )
+
+
+def test_the_changed_workspace_line_in_full() -> None:
+    saved = dataclasses.replace(full_plan(), spec_digest="sha256:" + "e" * 64)
+    result = compare_plans(saved, full_plan(), declared_images={"nb", "tools"})
+    assert result.differences == (
+        "the workspace file changed since the plan was made "
+        f"(sha256:{'e' * 12}… then, sha256:{'f' * 12}… now)",
+    )
+
+
+def test_a_change_the_fresh_plan_lacks_and_one_it_adds_in_full() -> None:
+    plan = full_plan()
+    longer = dataclasses.replace(plan, changes=(*plan.changes, plan.changes[0]))
+    nb = f"reg.example.com/team/nb:kfws1-{'1' * 24}"
+    assert compare_plans(longer, plan, declared_images={"nb", "tools"}).differences == (
+        f"change 7 (build {nb}): not in a fresh plan",
+    )
+    assert compare_plans(plan, longer, declared_images={"nb", "tools"}).differences == (
+        f"a fresh plan has change 7 (build {nb}), which the saved plan lacks",
+    )
+
+
+def test_a_manager_without_a_time_is_never_the_latest_and_says_so_when_alone() -> None:
+    managers = [("kfws", "Apply", None), ("helm", "Update", "2026-02-01T00:00:00Z")]
+    assert last_writer(managers) == "'helm' (Update) at 2026-02-01T00:00:00Z"
+    assert last_writer([("kfws", "Apply", None)]) == "'kfws' (Apply) at an unknown time"
