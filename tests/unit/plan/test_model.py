@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -106,3 +107,26 @@ def test_counts_and_has_changes() -> None:
     assert [plan.count(k) for k in ChangeKind] == [2, 0, 0, 1]
     assert plan.changes[0].before is None and plan.changes[0].after is None
     assert plan.changes[0].details == {}
+
+
+def test_a_plan_and_its_parts_cannot_be_changed_once_made() -> None:
+    # apply compares a saved plan with a fresh one and then runs the fresh one: nothing may
+    # alter either in between
+    change = Change(ChangeKind.BUILD_IMAGE, "r/a:1", "missing")
+    plan = Plan("workspace.yaml", "sha256:x", (Observation("inputs:a", "x"),), (change,))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.changes = ()  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        change.target = "attacker/x:1"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.fingerprint[0].value = "y"  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        UPDATE.value = "delete-everything"  # type: ignore[misc]
+
+
+def test_observations_and_kinds_are_values_a_set_or_a_dict_can_hold() -> None:
+    # the planner keeps each fingerprint fact once (a set); renderers count changes per kind
+    assert {Observation("inputs:a", "x"), Observation("inputs:a", "x")} == {
+        Observation("inputs:a", "x")
+    }
+    assert {UPDATE: 1, ClusterKind("update-spawner", "spawner"): 2} == {UPDATE: 2}
