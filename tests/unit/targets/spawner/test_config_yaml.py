@@ -174,6 +174,8 @@ def test_a_shared_alias_outside_the_owned_part_is_read() -> None:
         ),
         # the construct began on the line it failed on: said once
         ("a: [b, {c: d]\n", " at line 1, column 13: did not find expected ',' or '}'"),
+        # a cycle: no reader can expand it
+        ("x: &x [*x]\nspawnerFormDefaults: {}\n", ": an alias refers to a node that contains it"),
         # a reader error has no place
         ("a: \x07\n", ": unacceptable character #x0007: control characters are not allowed"),
         (

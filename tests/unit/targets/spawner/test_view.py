@@ -229,6 +229,14 @@ def test_each_item_passes_references_and_notes_through_the_callers_quoting() -> 
     )
 
 
+def test_an_option_replaced_by_an_empty_name_shows_it_empty() -> None:
+    """A hand-edited saved plan may name "" as the new option: shown as it is, not filled in."""
+    diff = {"groups": {"image": {"replaced": [{"before": "o:1", "after": ""}]}}, "flags": {}}
+    assert view(_with_diff(diff), lambda s: f"<{s}>", str).lists == (
+        ("image", ("replace <o:1> -> <>",), True),
+    )
+
+
 def test_a_change_without_a_usable_diff_has_no_lists_and_its_reason_as_brief() -> None:
     view_ = view(_with_diff({"groups": {"other": {}}, "flags": {}}), str, str)
     assert (view_.brief, view_.lists) == ("the reason", ())
