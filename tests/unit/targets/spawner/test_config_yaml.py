@@ -310,6 +310,11 @@ ITEM = ": YAML anchors and aliases are not supported here"
             " at `spawnerFormDefaults.hideTag`: merge keys "
             "(`<<`) are not supported in the owned sections",
         ),
+        # the lines of the keys, not of their values
+        (
+            S + "  image:\n    value: a\n  image: {}\n",
+            " at `spawnerFormDefaults.image`: the key is there twice (lines 2 and 4)",
+        ),
         # anchors and aliases on every owned node: an edit there would show up elsewhere
         ("x: &r {}\nspawnerFormDefaults: *r\n", " at `spawnerFormDefaults`" + ALIAS),
         ("spawnerFormDefaults: &r {}\n", " at `spawnerFormDefaults`" + ANCHOR),

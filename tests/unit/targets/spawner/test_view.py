@@ -229,11 +229,20 @@ def test_each_item_passes_references_and_notes_through_the_callers_quoting() -> 
     )
 
 
-def test_an_option_replaced_by_an_empty_name_shows_it_empty() -> None:
-    """A hand-edited saved plan may name "" as the new option: shown as it is, not filled in."""
-    diff = {"groups": {"image": {"replaced": [{"before": "o:1", "after": ""}]}}, "flags": {}}
+def test_an_empty_new_value_is_shown_empty() -> None:
+    """A hand-edited saved plan may name "" as a new option, default or flag: shown as it is."""
+    diff = {
+        "groups": {
+            "image": {
+                "replaced": [{"before": "o:1", "after": ""}],
+                "default": {"before": "o:1", "after": ""},
+            }
+        },
+        "flags": {"imagePullPolicy": {"before": "Always", "after": ""}},
+    }
     assert view(_with_diff(diff), lambda s: f"<{s}>", str).lists == (
-        ("image", ("replace <o:1> -> <>",), True),
+        ("image", ("replace <o:1> -> <>", "default <o:1> -> <>"), True),
+        ("imagePullPolicy", ("<Always> -> <>",), False),
     )
 
 
