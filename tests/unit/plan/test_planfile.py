@@ -402,3 +402,33 @@ def test_a_malformed_plan_names_the_error_kind(edit: Any, error: str) -> None:
     with pytest.raises(PlanError) as e:
         plan_from_dict(d, source="p.json")
     assert (e.value.message, e.value.hint) == (f"malformed plan file ({error})", REWRITE_HINT)
+
+
+def test_the_summary_mismatch_in_full(tmp_path: Path) -> None:
+    d = data()
+    d["summary"]["check"] = 3
+    path = saved(tmp_path, d)
+    with pytest.raises(PlanError) as e:
+        read_plan(path)
+    assert (
+        e.value.message == "its summary says 3 check change(s) but it lists 2: the file was edited"
+    )
+    assert (
+        e.value.hint == "plans are written by `kfws plan --out FILE`; make a new one, don't edit it"
+    )
+
+
+def test_a_summary_without_a_kind_the_plan_has_none_of_reads(tmp_path: Path) -> None:
+    # a plan saved before the workspacekind target existed does not count its kind
+    d = data()
+    del d["summary"]["update-workspacekind"]
+    assert plan_to_json(read_plan(saved(tmp_path, d))) == plan_to_json(PLAN)
+
+
+def test_a_plan_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "no-such-folder" / "plan.json"
+    with pytest.raises(PlanError) as e:
+        write_plan(PLAN, path)
+    assert e.value.message == "cannot write the plan: No such file or directory"
+    assert (e.value.where, e.value.hint) == (str(path), "choose a writable path for --out")
+    assert list(tmp_path.iterdir()) == []
