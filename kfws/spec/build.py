@@ -119,10 +119,10 @@ def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -
         from kfws.targets.workspacekind.spec import parse_workspace_kinds
 
         kinds = parse_workspace_kinds(doc.get("workspaceKinds"), names, located, check)
-    uses_managed = any(o in names for g in groups for o in g.options)
-    uses_managed |= any(i.image in names for k in kinds for i in k.images)
+    # an option or kind naming a managed image needs nothing more: with no image built, `names`
+    # is empty and nothing can name one
     if (
-        (images or uses_managed)
+        images
         and not default_registry
         and any("repository" not in raw for raw in doc.get("images") or [])
     ):

@@ -822,3 +822,37 @@ def test_a_credential_value_in_a_list_is_refused_at_its_item(tmp_path: Path) -> 
 def test_a_group_without_the_first_one_is_still_read(tmp_path: Path) -> None:
     spec = load(tmp_path, SPAWNER + "spawner:\n  imageGroupTwo: {options: [tf]}\n")
     assert [(g.key, g.options) for g in spec.spawner.groups] == [("imageGroupTwo", ("tf",))]
+
+
+def test_workspace_kinds_are_read_when_declared(tmp_path: Path) -> None:
+    spec = load(
+        tmp_path, SPAWNER + "workspaceKinds:\n  jupyter:\n    images: [{id: tf, image: tf}]\n"
+    )
+    assert [(k.name, [i.image for i in k.images]) for k in spec.workspace_kinds] == [
+        ("jupyter", ["tf"])
+    ]
+    assert load(tmp_path, SPAWNER).workspace_kinds == ()
+
+
+def test_no_default_registry_is_asked_for_when_no_image_could_be_read(tmp_path: Path) -> None:
+    # the image's own problem is the one to fix; the option naming it is not a second cause
+    text = (
+        "apiVersion: kfws/v1alpha1\nkind: Workspace\nimages:\n  - name: nb\n    tag: v1\n"
+        "spawner:\n  image: {options: ['ghcr.io/x/y:1']}\n"
+    )
+    assert [m for _, m in problems(tmp_path, text)] == [
+        "images[0]: give exactly one of `build` (your Dockerfile) or `from` (a generated one)"
+    ]
+
+
+def test_platform_and_platforms_of_a_dockerfile_image_are_told_under_build(
+    tmp_path: Path,
+) -> None:
+    found = problems(
+        tmp_path,
+        HEAD + "  - name: tools\n    build:\n      context: ctx\n      platform: linux/amd64\n"
+        "      platforms: [linux/arm64]\n",
+    )
+    assert found == [
+        (at(tmp_path, 9, 7), "images[0].build.platform: give `platform` or `platforms`, not both")
+    ]
