@@ -856,3 +856,18 @@ def test_platform_and_platforms_of_a_dockerfile_image_are_told_under_build(
     assert found == [
         (at(tmp_path, 9, 7), "images[0].build.platform: give `platform` or `platforms`, not both")
     ]
+
+
+def test_only_trailing_slashes_are_taken_off_a_cache_registry(tmp_path: Path) -> None:
+    found = problems(
+        tmp_path,
+        HEAD.replace("images:\n", "build: {cache: {registry: 'reg.example.com/cX//'}}\nimages:\n")
+        + "  - name: nb\n    from: reg.example.com/b:1\n",
+    )
+    assert found == [
+        (
+            at(tmp_path, 5, 9),
+            "build.cache: the cache reference 'reg.example.com/cX:nb': repository paths must be "
+            "lower case",
+        )
+    ]
