@@ -352,7 +352,7 @@ def test_a_word_ending_in_a_credential_word_is_refused(name: str) -> None:
 
 @pytest.mark.parametrize(
     "name", ["API_KEY", "accessKey", "private-key", "SSH_KEY", "signing_key", "ENCRYPTION_KEY",
-             "client_key"],
+             "client_key", "sshKey", "signingKey"],  # camelCase is split into words too
 )  # fmt: skip
 def test_a_qualified_key_is_refused(name: str) -> None:
     assert checks.secret_key_problem(name) == f"{name!r} {CREDENTIAL_ADVICE}"
@@ -413,3 +413,12 @@ def test_a_long_unusable_path_is_cut_to_200_characters(tmp_path: Path) -> None:
         f"the file {str(loop)[:200]} cannot be used: a symbolic link loop",
         f"the file {str(loop)[:200]} cannot be used: Too many levels of symbolic links",
     )
+
+
+@pytest.mark.parametrize(
+    ("folder", "written"), [("//Xsrv", "/Xsrv"), ("///data//x", "/data/x"), ("/opt//x", "/opt/x")]
+)
+def test_a_folder_written_with_extra_slashes_is_told_its_plain_form(
+    folder: str, written: str
+) -> None:
+    assert checks.folder_problem(folder) == f"{folder!r}: write it as {written!r}"
