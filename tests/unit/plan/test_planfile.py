@@ -432,3 +432,28 @@ def test_a_plan_that_cannot_be_written_says_why_and_leaves_nothing(tmp_path: Pat
     assert e.value.message == "cannot write the plan: No such file or directory"
     assert (e.value.where, e.value.hint) == (str(path), "choose a writable path for --out")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # an overflowing number is quoted by its first 20 characters
+        (
+            '{"formatVersion": 1' + "0" * 30 + "e999}",
+            "not a kfws plan: a number out of range (1" + "0" * 19 + "…)",
+        ),
+        # depth counts back down at each closing bracket: 1 + 32 nested after a closed list
+        ("[[]," + "[" * 32 + "]" * 32 + "]", "not a kfws plan: JSON nested deeper than 32 levels"),
+        ("[[]," + "[" * 31 + "]" * 31 + "]", "not a valid kfws plan: at the top level"),
+    ],
+)
+def test_more_limits_in_full(tmp_path: Path, content: str, message: str) -> None:
+    assert refused(saved(tmp_path, text=content)).startswith(message)
+
+
+@pytest.mark.parametrize(("length", "got"), [(60, f"'a\\n{'b' * 58}'"), (61, f"'a\\n{'b' * 58}…'")])
+def test_a_quoted_value_is_cut_after_60_characters(tmp_path: Path, length: int, got: str) -> None:
+    value = "a\n" + "b" * (length - 2)
+    assert refused(saved(tmp_path, text=_edit(("changes", 0, "target"), value))) == (
+        f"not a valid kfws plan: at changes/0/target: not in the expected form (got {got})"
+    )
