@@ -90,10 +90,12 @@ def test_hostile_or_broken_text_is_refused_at_its_line(text: str, message: str) 
     assert e.value.where == where and "will not overwrite" in e.value.message
 
 
-def refusal(text: str, **where: str) -> str:
-    """The whole message of the ClusterError reading `text` raises."""
+def refusal(text: str) -> str:
+    """The whole message of the ClusterError reading `text` raises, which names the ConfigMap."""
+    where = "configmap/kubeflow/jupyter-web-app-config key spawner_ui_config.yaml"
     with pytest.raises(ClusterError) as e:
-        read_spawner(text, **where)
+        read_spawner(text, where=where)
+    assert e.value.where == where
     return e.value.message
 
 
