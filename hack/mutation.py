@@ -140,7 +140,6 @@ def run_one(src: Path) -> dict[str, list[str]]:
             backup.replace(src)
         print(f"{rel}: mutmut's worker died; resuming", flush=True)
     result = {status: ids(status) for status in STATUSES}
-    result = {status: ids(status) for status in STATUSES}
     if not any(result.values()):
         # mutmut 2 parses with parso, which does not know `match` statements: say so, no 100%
         why = (errors.read_text().strip().splitlines() or ["no mutants"])[-1][:160]
