@@ -457,3 +457,45 @@ def test_a_quoted_value_is_cut_after_60_characters(tmp_path: Path, length: int, 
     assert refused(saved(tmp_path, text=_edit(("changes", 0, "target"), value))) == (
         f"not a valid kfws plan: at changes/0/target: not in the expected form (got {got})"
     )
+
+
+def _without(where: tuple[Any, ...]) -> str:
+    d = data()
+    node: Any = d
+    for step in where[:-1]:
+        node = node[step]
+    del node[where[-1]]
+    return json.dumps(d)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (
+            _edit(("changes", 0, "reason"), "r" * 65537),
+            "not a valid kfws plan: at changes/0/reason: longer than 65536 characters "
+            f"(got '{'r' * 60}…')",
+        ),
+        (
+            _edit(("changes", 1, "details", "why"), ["x"] * 101),
+            "not a valid kfws plan: at changes/1/details/why: more than 100 entries",
+        ),
+        (
+            _edit(("summary", "build"), -1),
+            "not a valid kfws plan: at summary/build: breaks the rule 'minimum' (got -1)",
+        ),
+        (
+            _without(("warnings",)),
+            "not a valid kfws plan: at the top level: 'warnings' is a required property",
+        ),
+        # jsonschema's own message quotes the key: cut at 200 characters
+        (
+            _edit(("workspace", "k" * 300), 1),
+            "not a valid kfws plan: at workspace: "
+            + "Additional properties are not allowed ('"
+            + "k" * 160,
+        ),
+    ],
+)
+def test_each_schema_rule_is_named_in_words(tmp_path: Path, content: str, message: str) -> None:
+    assert refused(saved(tmp_path, text=content)) == message
