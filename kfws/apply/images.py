@@ -26,7 +26,7 @@ from kfws.observe.engine import (
 from kfws.observe.model import BuildInputs, Observed
 from kfws.observe.registry import RegistryClient
 from kfws.output import Reporter
-from kfws.plan.arch import mismatch
+from kfws.plan.arch import build_mismatches, mismatch
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec import graph
 from kfws.spec.model import ImageSpec, Spec
@@ -119,6 +119,25 @@ def apply_images(
             hint="fix the failure and re-run; images already pushed are not rebuilt",
         )
     return results
+
+
+def refuse_build_mismatches(
+    observed: Observed, changes: Sequence[Change], skip: Collection[str] = ()
+) -> None:
+    """Before any build: an offered image whose build would produce platforms no node can run
+    (kfws.plan.arch, the plan's warning) is refused, so nothing is built for nothing.
+    `--skip-check NAME` lets one through."""
+    problems = [p for name, p in build_mismatches(changes, observed).items() if name not in skip]
+    if problems:
+        raise ApplyError(
+            f"{len(problems)} offered image{'s' if len(problems) != 1 else ''} this apply would "
+            "build can't run on any node of the cluster; nothing was built or pushed and the "
+            "cluster was not touched (it is exactly as it was).\n"
+            + "\n".join(f"  - {p}" for p in problems),
+            where="apply: architecture",
+            hint="build the image for the nodes' architecture (`platform:`), or build and offer "
+            "it anyway with `kfws apply --skip-check NAME`",
+        )
 
 
 def verify_architectures(

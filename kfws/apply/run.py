@@ -91,6 +91,10 @@ def apply_plan(
         )
     digests: dict[str, str] = {}
     if image_changes:
+        from kfws.apply.images import refuse_build_mismatches
+
+        # can a node run what the builds will produce? (kfws.plan.arch) Said before building
+        refuse_build_mismatches(observed, image_changes, verify.skip if verify else ())
         results = apply_images(
             spec,
             observed.inputs,

@@ -5,12 +5,16 @@ Also the knobs `kfws apply` passes to its verify step."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfws import output
 from kfws.check import DEFAULT_TIMEOUT, CheckKind, offered_kinds
 from kfws.commands.common import add_file_arg, load
 from kfws.errors import KfwsError
+from kfws.spec.model import Spec
+
+if TYPE_CHECKING:
+    from kfws.apply.verify import CheckTarget
 
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
@@ -77,6 +81,50 @@ def verify_options(args: argparse.Namespace, namespace: str) -> Any:
     )
 
 
+def _architectures(spec: Spec, targets: list[CheckTarget], parallelism: int) -> dict[str, str]:
+    """reference -> why no node of the cluster can run it (kfws.plan.arch), for the targets
+    the registry holds; the images some nodes can't run, and a check that could not be made
+    (nodes not readable: which permission enables it), are warnings."""
+    from kfws.observe.arch import observe_refs_architectures
+    from kfws.observe.registry import RegistryClient
+    from kfws.plan.arch import judge
+
+    # registries the workspace names (or builds into) only: a bare `kfws-test/x:1` must not
+    # send kfws to Docker Hub; the contract check runs on what the engine holds either way
+    hosts = set(spec.registries) | {i.registry_host for i in spec.images}
+    refs: list[str] = []
+    for t in targets:
+        if t.digest is None and t.name != t.reference:
+            continue  # built in the engine, not pushed: the registry can't say
+        host = _registry_host(t.reference)
+        if host in hosts:
+            refs.append(t.reference)
+        else:
+            output.warn(
+                f"the architecture of {t.reference} was not checked: its registry "
+                f"({host or 'Docker Hub'}) is not in the workspace's `registry.registries`"
+            )
+    with RegistryClient(spec.registry_options) as client:
+        nodes, platforms = observe_refs_architectures(
+            client, refs, spec.cluster.context, parallelism
+        )
+    if nodes.skipped:
+        output.warn(f"the architecture check was skipped: {nodes.skipped}")
+    failures, notes = judge(platforms, nodes.archs)
+    for note in notes:
+        output.warn(note)
+    return failures
+
+
+def _registry_host(reference: str) -> str | None:
+    from kfws.reference import ReferenceError, parse_reference
+
+    try:
+        return parse_reference(reference).repository_with_registry.split("/", 1)[0]
+    except (ReferenceError, ValueError):
+        return None
+
+
 def run(args: argparse.Namespace) -> int:
     from kfws.apply.verify import CheckTarget, describe, failed, run_checks
     from kfws.observe.observe import observe
@@ -117,15 +165,21 @@ def run(args: argparse.Namespace) -> int:
             )
         kinds = offered.get(name) or default_kind
         targets.append(CheckTarget(name, state.reference, state.registry_digest, kinds))
-    outcomes = run_checks(targets, verify_options(args, spec.cluster.namespace), output)
+    options = verify_options(args, spec.cluster.namespace)
+    wrong_arch = _architectures(spec, targets, options.parallelism)
+    outcomes = run_checks([t for t in targets if t.reference not in wrong_arch], options, output)
     for line in describe(outcomes):
         output.out(line)
-    bad = failed(outcomes)
-    if bad:
+    for t in targets:
+        if t.reference in wrong_arch:  # not run: the engine may run it, no node can
+            output.out(f"  ✗ {t.name} ({t.reference}), architecture: FAILED")
+            output.out(f"      - {wrong_arch[t.reference]}")
+    count = len(failed(outcomes)) + len(wrong_arch)
+    if count:
         raise KfwsError(
-            f"{len(bad)} of {len(outcomes)} checks failed: Kubeflow would offer "
-            f"{'these images' if len(bad) > 1 else 'this image'} but "
-            f"{'they' if len(bad) > 1 else 'it'} would not work",
+            f"{count} of {len(outcomes) + len(wrong_arch)} checks failed: Kubeflow would offer "
+            f"{'these images' if count > 1 else 'this image'} but "
+            f"{'they' if count > 1 else 'it'} would not work",
             where="kfws check",
             hint="fix what each failure names; `kfws apply` refuses to offer an image that "
             "fails (unless --skip-check NAME)",

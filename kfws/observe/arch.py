@@ -1,5 +1,8 @@
 """What the architecture check (kfws.plan.arch) compares: the CPU architectures of the cluster's
-nodes, and the platforms each offered image provides (from its registry manifest).
+nodes, the platforms each offered image provides (from its registry manifest), and the platforms
+each offered image a plan may build will provide (the workspace's `platform:` / `platforms:`,
+else the builder's own: the Docker Engine's `version`, BuildKit's first worker), so a plan says
+it before anything is built.
 
 Nodes are cluster-scoped: reading them needs the ClusterRole `kfws-nodes-reader` (get/list
 nodes; `kfws rbac --role nodes`), which the namespaced Roles can't grant. Without it, or on any
@@ -10,13 +13,17 @@ an architecture check is never a reason for a plan to fail.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import json
+import os
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from kfws.build.choose import buildkit_hosts, engine_for
 from kfws.errors import KfwsError
 from kfws.observe.cluster import load_api
-from kfws.observe.model import Observed
+from kfws.observe.model import BuildPlatforms, Observed
 from kfws.observe.registry import RegistryClient
 from kfws.reference import parse_reference
 from kfws.spec.model import Spec
@@ -107,6 +114,17 @@ def observe_platforms(
     return {ref: platforms for ref, platforms in found.items() if platforms}
 
 
+def observe_refs_architectures(
+    client: RegistryClient, refs: Sequence[str], context: str | None, parallelism: int
+) -> tuple[NodeArchs, dict[str, tuple[str, ...]]]:
+    """For `kfws check`: the nodes' architectures and, when they are known, the platforms of
+    `refs` (those the registry answered)."""
+    nodes = observe_node_archs(context)
+    if not nodes.archs:
+        return nodes, {}
+    return nodes, observe_platforms(client, refs, parallelism)
+
+
 def offered_refs(spec: Spec, observed: Observed) -> list[str]:
     """The references the spawner will offer whose image the registry already holds: managed
     images not (re)built by this plan, and external options that resolved."""
@@ -123,13 +141,116 @@ def offered_refs(spec: Spec, observed: Observed) -> list[str]:
     return sorted(refs)
 
 
+def may_build(spec: Spec, observed: Observed) -> list[str]:
+    """The managed images the spawner offers that a plan builds, rebuilds or pushes (the tag
+    is missing, or an explicit tag holds other inputs): their platforms are the build's."""
+    offered = {o for group in spec.spawner.groups for o in group.options}
+    out: list[str] = []
+    for image in spec.images:
+        state, inputs = observed.images.get(image.name), observed.inputs.get(image.name)
+        if image.name not in offered or state is None or inputs is None:
+            continue
+        stale = image.tag is not None and state.registry_input_digest != inputs.input_digest
+        if state.registry_digest is None or stale:
+            out.append(image.name)
+    return out
+
+
+def worker_platform(text: str) -> str | None:
+    """The default platform of `buildctl debug workers --format '{{json .}}'`: the first
+    worker's first platform (its native one). Anything odd reads as unknown."""
+    try:
+        workers = json.loads(text)
+    except (json.JSONDecodeError, RecursionError):
+        return None
+    first = workers[0] if isinstance(workers, list) and workers else None
+    platforms = first.get("platforms") if isinstance(first, dict) else None
+    native = platforms[0] if isinstance(platforms, list) and platforms else None
+    if not isinstance(native, dict):
+        return None
+    parts = [native.get(k) for k in ("os", "architecture", "variant")]
+    if not all(isinstance(p, str) and 0 < len(p) <= 64 for p in parts[:2]):
+        return None
+    return "/".join(p for p in parts if isinstance(p, str) and 0 < len(p) <= 64)
+
+
+def buildkit_platform(environ: Mapping[str, str]) -> str | None:
+    """The default platform of the first BuildKit daemon named (builds without a platform
+    produce it); None when it can't be asked."""
+    from kfws.build.buildctl_args import connection_flags
+    from kfws.observe.buildkit import default_tls_dir, find_buildctl
+
+    hosts = buildkit_hosts(environ)
+    if not hosts:
+        return None
+    try:
+        cmd = [find_buildctl(environ), *connection_flags(hosts[0], default_tls_dir(environ))]
+        r = subprocess.run(
+            [*cmd, "debug", "workers", "--format", "{{json .}}"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    except (KfwsError, OSError, subprocess.TimeoutExpired):
+        return None
+    if r.returncode != 0 or len(r.stdout) > 1 << 20:
+        return None
+    return worker_platform(r.stdout)
+
+
+def docker_platform() -> str | None:
+    from kfws.observe.engine import EngineClient
+
+    try:
+        return EngineClient().default_platform()
+    except KfwsError:
+        return None
+
+
+def observe_build_platforms(
+    spec: Spec,
+    names: Sequence[str],
+    environ: Mapping[str, str],
+    defaults: Mapping[str, Callable[[], str | None]] | None = None,
+) -> dict[str, BuildPlatforms]:
+    """name -> the platforms its build produces. A builder is asked once, and only for images
+    without a platform of their own; one that can't be asked leaves its images out (not
+    judged here; apply reads the pushed image's platforms again)."""
+    ask = defaults or {"docker": docker_platform, "buildkit": lambda: buildkit_platform(environ)}
+    words = {"docker": "the Docker Engine's platform", "buildkit": "BuildKit's default platform"}
+    asked: dict[str, str | None] = {}
+    hosts = buildkit_hosts(environ)
+    out: dict[str, BuildPlatforms] = {}
+    for name in names:
+        image = spec.image(name)
+        assert image is not None
+        how = image.build or image.generated
+        own = how.platform if how is not None else None
+        if own:
+            out[name] = BuildPlatforms(tuple(own.split(",")), "as the workspace sets")
+            continue
+        engine = engine_for(spec, image, hosts)
+        if engine not in asked:
+            asked[engine] = ask[engine]()
+        if (default := asked[engine]) is not None:
+            out[name] = BuildPlatforms((default,), words[engine])
+    return out
+
+
 def observe_architectures(
     spec: Spec, observed: Observed, client: RegistryClient, *, context: str | None, parallelism: int
 ) -> Observed:
     nodes = observe_node_archs(context)
     platforms: dict[str, tuple[str, ...]] = {}
+    builds: dict[str, BuildPlatforms] = {}
     if nodes.archs:
         platforms = observe_platforms(client, offered_refs(spec, observed), parallelism)
+        builds = observe_build_platforms(spec, may_build(spec, observed), os.environ)
     return dataclasses.replace(
-        observed, node_archs=nodes.archs, node_archs_skipped=nodes.skipped, platforms=platforms
+        observed,
+        node_archs=nodes.archs,
+        node_archs_skipped=nodes.skipped,
+        platforms=platforms,
+        build_platforms=builds,
     )

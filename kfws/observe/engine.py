@@ -61,6 +61,18 @@ class EngineClient:
                 "(unix://..., tcp://host:2376, ssh://user@host)",
             ) from e
 
+    def default_platform(self) -> str | None:
+        """The engine's own platform, "os/arch" (what the legacy builder builds when no
+        platform is given); None when it does not say."""
+        try:
+            version = self._client.version()
+        except self._errors.APIError:
+            return None
+        parts = [version.get(k) if isinstance(version, dict) else None for k in ("Os", "Arch")]
+        if not all(isinstance(p, str) and 0 < len(p) <= 64 for p in parts):
+            return None
+        return "/".join(str(p) for p in parts)
+
     def local_image_id(self, reference: str, input_digest: str) -> str | None:
         """The id of the local image tagged `reference`, if it was built from these inputs."""
         found = self.local_image(reference, input_digest)

@@ -55,6 +55,15 @@ class ImageSize:
 
 
 @dataclass(frozen=True)
+class BuildPlatforms:
+    """The platforms a build of a managed image produces, for the architecture check before
+    anything is built: the workspace's `platform:` / `platforms:`, else the builder's own."""
+
+    platforms: tuple[str, ...]  # "os/arch[/variant]"
+    source: str  # words for the plan: "its `platform:`", "BuildKit's default platform"
+
+
+@dataclass(frozen=True)
 class Observed:
     inputs: Mapping[str, BuildInputs]  # by managed image name
     images: Mapping[str, ImageState]  # by managed image name
@@ -81,3 +90,5 @@ class Observed:
     node_archs: tuple[str, ...] = ()
     node_archs_skipped: str | None = None
     platforms: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # by managed name, for the offered images a plan may build: what the build produces
+    build_platforms: Mapping[str, BuildPlatforms] = field(default_factory=dict)

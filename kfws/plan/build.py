@@ -4,7 +4,7 @@ target table, in its order), into one Plan."""
 from __future__ import annotations
 
 from kfws.observe.model import Observed
-from kfws.plan.arch import arch_warnings
+from kfws.plan.arch import arch_warnings, built_platforms
 from kfws.plan.checks import plan_checks
 from kfws.plan.images import plan_images
 from kfws.plan.model import Change, Observation, Plan
@@ -36,8 +36,11 @@ def make_plan(spec: Spec, observed: Observed, *, spec_path: str) -> Plan:
         observations.extend(part.observations)
         warnings.extend(part.warnings)
     if observed.targets:  # can a node run each offered image? (kfws.plan.arch)
+        builds = built_platforms(images.changes, observed)  # judged before they are built
         warnings.extend(
-            arch_warnings(observed.platforms, observed.node_archs, observed.node_archs_skipped)
+            arch_warnings(
+                observed.platforms, observed.node_archs, observed.node_archs_skipped, builds
+            )
         )
     # the contract checks run after the image work and before the cluster step
     changes.extend(plan_checks(spec, observed, [*changes, *cluster]))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -88,8 +89,13 @@ def arm64_node() -> Iterator[str]:
     core.delete_node(name)
 
 
-def workspace(prefix: str, options: list[str]) -> dict[str, Any]:
+def workspace(
+    prefix: str, options: list[str], *, platform: str | None = None, engine: str | None = None
+) -> dict[str, Any]:
     registry = need_env("KFWS_TEST_REGISTRY")
+    nb: dict[str, Any] = {"name": "nb", "from": need_env("KFWS_TEST_BASE_IMAGE"), "env": {"A": "1"}}
+    if platform:
+        nb["platform"] = platform
     return {
         "apiVersion": "kfws/v1alpha1",
         "kind": "Workspace",
@@ -97,9 +103,9 @@ def workspace(prefix: str, options: list[str]) -> dict[str, Any]:
             "default": f"{registry}/{prefix}",
             "registries": {registry: {"insecure": True}},
         },
-        "build": {"network": "host"},
+        "build": {"network": "host", **({"engine": engine} if engine else {})},
         "cluster": {"namespace": k8s.namespace(), "restart": "none"},
-        "images": [{"name": "nb", "from": need_env("KFWS_TEST_BASE_IMAGE"), "env": {"A": "1"}}],
+        "images": [nb],
         "spawner": {"image": {"default": options[0], "options": options}},
     }
 
@@ -109,7 +115,29 @@ def warnings(tmp: Path, env: dict[str, str]) -> list[str]:
     assert result.code == 0, result.text
     # the architecture check's warnings (others, e.g. usage's, are not under test here)
     found: list[str] = json.loads(result.out)["warnings"]
-    return [w for w in found if " provides " in w or w.startswith("the architecture check")]
+    words = (" provides ", " builds ")
+    return [w for w in found if any(v in w for v in words) or w.startswith("the architecture")]
+
+
+def built_ref(tmp: Path, env: dict[str, str]) -> str:
+    """The reference the plan builds nb under."""
+    result = run_kfws("plan", "--format", "json", cwd=tmp, env=env)
+    assert result.code == 0, result.text
+    (build,) = [c for c in json.loads(result.out)["changes"] if c["kind"] == "build"]
+    return str(build["target"])
+
+
+@contextmanager
+def without_nodes_role() -> Iterator[None]:
+    """The kfws identities without the nodes ClusterRole's binding, put back afterwards."""
+    rbac = client.RbacAuthorizationV1Api(k8s.admin_client())
+    binding = rbac.read_cluster_role_binding(BINDING)
+    rbac.delete_cluster_role_binding(BINDING)
+    try:
+        yield
+    finally:
+        binding.metadata = client.V1ObjectMeta(name=BINDING, labels=binding.metadata.labels)
+        rbac.create_cluster_role_binding(binding)
 
 
 def live_text() -> str:
@@ -124,6 +152,7 @@ def test_matching_images_pass_and_an_arm64_only_one_is_refused(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
     write_workspace(tmp_path, workspace(unique("arch"), ["nb", need_env("KFWS_TEST_BASE_IMAGE")]))
+    assert warnings(tmp_path, env) == []  # nb is built for the builder's own amd64: matches
     applied = run_kfws("apply", "--auto-approve", "--skip-check", "nb", cwd=tmp_path, env=env)
     assert applied.code == 0, applied.text  # amd64 images, amd64 nodes: nothing to say
     assert warnings(tmp_path, env) == []
@@ -165,15 +194,113 @@ def test_an_arm64_node_makes_each_image_run_on_some_nodes_only(
 def test_without_the_nodes_cluster_role_the_plan_says_what_it_could_not_see(
     tmp_path: Path, env: dict[str, str]
 ) -> None:
-    rbac = client.RbacAuthorizationV1Api(k8s.admin_client())
-    binding = rbac.read_cluster_role_binding(BINDING)
-    rbac.delete_cluster_role_binding(BINDING)
-    try:
+    with without_nodes_role():
         write_workspace(tmp_path, workspace(unique("arch"), [arm64_image()]))
         assert warnings(tmp_path, env) == [
             "the architecture check was skipped: listing nodes is forbidden (403); bind the "
             "ClusterRole kfws-nodes-reader (get/list nodes: `kfws rbac --role nodes`) to enable it"
         ]
-    finally:
-        binding.metadata = client.V1ObjectMeta(name=BINDING, labels=binding.metadata.labels)
-        rbac.create_cluster_role_binding(binding)
+
+
+def test_a_build_no_node_can_run_is_refused_before_anything_is_built(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    write_workspace(tmp_path, workspace(unique("arch"), ["nb"], platform="linux/arm64"))
+    ref = built_ref(tmp_path, env)
+    expected = (
+        f"{ref} builds only linux/arm64 (as the workspace sets), and the cluster's nodes are "
+        "amd64: no node can run it (build it for one of them, e.g. `platform: linux/amd64`, or "
+        "as a multi-platform image)"
+    )
+    assert warnings(tmp_path, env) == [expected]
+    before = live_text()
+    refused = run_kfws("apply", "--auto-approve", cwd=tmp_path, env=env)
+    assert refused.code == 1, refused.text
+    assert (
+        "1 offered image this apply would build can't run on any node of the cluster; nothing "
+        "was built or pushed and the cluster was not touched (it is exactly as it was)."
+    ) in refused.err
+    assert expected in refused.err
+    assert f"{ref}: pushed" not in refused.err and "building" not in refused.err
+    assert built_ref(tmp_path, env) == ref  # still to build: nothing reached the registry
+    assert live_text() == before
+
+
+@pytest.mark.parametrize(
+    ("builder", "source"),
+    [("docker", "the Docker Engine's platform"), ("buildkit", "BuildKit's default platform")],
+)
+def test_a_build_without_a_platform_is_judged_by_its_builder_s_own(
+    tmp_path: Path, env: dict[str, str], arm64_node: str, builder: str, source: str
+) -> None:
+    write_workspace(tmp_path, workspace(unique("arch"), ["nb"], engine=builder))
+    ref = built_ref(tmp_path, env)
+    assert warnings(tmp_path, env) == [
+        f"{ref} builds linux/amd64 ({source}): notebooks with it run only on the amd64 nodes, "
+        "not on the arm64 ones"
+    ]
+    write_workspace(tmp_path, workspace(unique("arch"), ["nb"], platform="linux/arm64"))
+    ref = built_ref(tmp_path, env)
+    assert warnings(tmp_path, env) == [
+        f"{ref} builds linux/arm64 (as the workspace sets): notebooks with it run only on the "
+        "arm64 nodes, not on the amd64 ones"
+    ]
+
+
+ARM_FAILS = (
+    "{arm} provides only linux/arm64/v8, and the cluster's nodes are amd64: no node can run it "
+    "(build it for one of them, e.g. `platform: linux/amd64`, or as a multi-platform image)"
+)
+
+
+def test_kfws_check_fails_an_image_no_node_runs_without_running_it(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    arm, amd = arm64_image(), need_env("KFWS_TEST_BASE_IMAGE")
+    write_workspace(tmp_path, workspace(unique("arch"), [amd]))
+    env = {**env, "XDG_STATE_HOME": str(tmp_path / "state")}
+    result = run_kfws("check", arm, amd, cwd=tmp_path, env=env)
+    assert result.code == 1, result.text
+    assert f"  ✗ {arm} ({arm}), architecture: FAILED\n      - {ARM_FAILS.format(arm=arm)}" in (
+        result.out
+    )
+    assert f"{arm}: checking" not in result.err  # not run: no node could run it
+    # the amd64 base matches the nodes: no architecture word about it; its contract ran
+    assert f"{amd} ({amd}), architecture" not in result.out
+    assert f"  ✓ {amd} ({amd}), Jupyter contract: passed in " in result.out
+    assert "warning" not in result.err
+    assert "1 of 2 checks failed" in result.err
+
+
+def test_kfws_check_notes_nodes_an_image_can_not_run_on(
+    tmp_path: Path, env: dict[str, str], arm64_node: str
+) -> None:
+    amd = need_env("KFWS_TEST_BASE_IMAGE")
+    write_workspace(tmp_path, workspace(unique("arch"), [amd]))
+    env = {**env, "XDG_STATE_HOME": str(tmp_path / "state")}
+    result = run_kfws("check", amd, "kfws-test/not-pushed:1", cwd=tmp_path, env=env)
+    assert (
+        f"warning: {amd} provides linux/amd64: notebooks with it run only on the amd64 nodes, "
+        "not on the arm64 ones"
+    ) in result.err
+    # a registry the workspace does not name is not asked (no traffic to Docker Hub)
+    assert (
+        "warning: the architecture of kfws-test/not-pushed:1 was not checked: its registry "
+        "(docker.io) is not in the workspace's `registry.registries`"
+    ) in result.err
+
+
+def test_kfws_check_without_the_nodes_cluster_role_says_the_check_was_skipped(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    with without_nodes_role():
+        arm = arm64_image()
+        write_workspace(tmp_path, workspace(unique("arch"), [arm]))
+        env = {**env, "XDG_STATE_HOME": str(tmp_path / "state")}
+        result = run_kfws("check", arm, cwd=tmp_path, env=env)
+        assert (
+            "warning: the architecture check was skipped: listing nodes is forbidden (403); bind "
+            "the ClusterRole kfws-nodes-reader (get/list nodes: `kfws rbac --role nodes`) to "
+            "enable it"
+        ) in result.err
+        assert "architecture: FAILED" not in result.out  # not judged: its contract runs
