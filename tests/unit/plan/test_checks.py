@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kfws.check import CheckKind, cache_key
-from kfws.observe.model import Observed
+from kfws.observe.model import ImageState, Observed
 from kfws.plan.checks import plan_checks
 from kfws.plan.model import Change, ChangeKind
 from kfws.spec.model import SpawnerGroup, SpawnerSpec
@@ -32,6 +34,14 @@ def spawner_change() -> Change:
     return Change(UPDATE, "configmap/kubeflow/cm", "options")
 
 
+def remembering(
+    obs: Observed, digest: str, *kinds: CheckKind, images: Mapping[str, ImageState] | None = None
+) -> Observed:
+    """`obs`, with passes of `kinds` for `digest` remembered on this machine."""
+    passed = frozenset(cache_key(digest, k) for k in kinds)
+    return Observed(obs.inputs, images or obs.images, checks=passed)
+
+
 def test_nothing_to_change_checks_nothing() -> None:
     ws, obs = setup()
     assert plan_checks(ws, obs, []) == []  # type: ignore[arg-type]
@@ -50,15 +60,13 @@ def test_every_offered_image_is_checked_for_each_group_kind_and_unoffered_ones_n
 
 def test_a_remembered_pass_for_the_same_digest_is_not_checked_again() -> None:
     ws, obs = setup()
-    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER), cache_key(DIGEST, CheckKind.WEB)})
-    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    remembered = remembering(obs, DIGEST, CheckKind.JUPYTER, CheckKind.WEB)
     assert plan_checks(ws, remembered, [spawner_change()]) == []  # type: ignore[arg-type]
 
 
 def test_an_image_this_plan_builds_is_checked_even_if_its_old_digest_passed() -> None:
     ws, obs = setup()
-    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER), cache_key(DIGEST, CheckKind.WEB)})
-    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    remembered = remembering(obs, DIGEST, CheckKind.JUPYTER, CheckKind.WEB)
     build = Change(ChangeKind.BUILD_IMAGE, "x", "missing", details={"name": "tf"})
     (check,) = plan_checks(ws, remembered, [build])  # type: ignore[arg-type]
     assert check.details == {"name": "tf", "kinds": ["jupyter"], "digest": None}
@@ -98,8 +106,7 @@ def test_an_image_this_plan_pushes_is_checked_after_the_push_in_full() -> None:
 
 def test_a_pass_of_one_kind_leaves_only_the_other_kind_to_check() -> None:
     ws, obs = setup()
-    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER)})
-    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    remembered = remembering(obs, DIGEST, CheckKind.JUPYTER)
     checks = plan_checks(ws, remembered, [spawner_change()])  # type: ignore[arg-type]
     assert {c.details["name"]: c.details["kinds"] for c in checks} == {
         "code": ["web"],
@@ -111,16 +118,14 @@ def test_a_pass_of_one_kind_leaves_only_the_other_kind_to_check() -> None:
 def test_a_pass_remembered_for_another_digest_does_not_count() -> None:
     ws, obs = setup()
     other = "sha256:" + "e" * 64
-    passed = frozenset({cache_key(other, CheckKind.JUPYTER), cache_key(other, CheckKind.WEB)})
-    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    remembered = remembering(obs, other, CheckKind.JUPYTER, CheckKind.WEB)
     checks = plan_checks(ws, remembered, [spawner_change()])  # type: ignore[arg-type]
     assert sorted(c.details["name"] for c in checks) == ["code", "lab", "tf"]
 
 
 def test_a_check_change_is_not_an_image_this_plan_produces() -> None:
     ws, obs = setup()
-    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER), cache_key(DIGEST, CheckKind.WEB)})
-    remembered = Observed(obs.inputs, obs.images, checks=passed)
+    remembered = remembering(obs, DIGEST, CheckKind.JUPYTER, CheckKind.WEB)
     old = Change(ChangeKind.CHECK_IMAGE, "x", "offered", details={"name": "tf"})
     assert plan_checks(ws, remembered, [old]) == []  # type: ignore[arg-type]
 
@@ -129,8 +134,7 @@ def test_an_offered_image_missing_from_the_registry_is_checked_without_a_digest(
     ws, obs = setup()
     missing = dict(obs.images)
     missing["tf"] = f.state(f"{f.REGISTRY}/team/tf:kfws1-x")
-    passed = frozenset({cache_key(DIGEST, CheckKind.JUPYTER), cache_key(DIGEST, CheckKind.WEB)})
-    remembered = Observed(obs.inputs, missing, checks=passed)
+    remembered = remembering(obs, DIGEST, CheckKind.JUPYTER, CheckKind.WEB, images=missing)
     (check,) = plan_checks(ws, remembered, [spawner_change()])  # type: ignore[arg-type]
     assert check.details == {"name": "tf", "kinds": ["jupyter"], "digest": None}
     assert check.reason.startswith("offered; this digest has not passed the Jupyter contract")
