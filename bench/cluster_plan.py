@@ -20,6 +20,12 @@ Also printed, for scale: the floor the official Python client sets, `python -c "
 import config"` (the kubeconfig loader kfws must use; it imports the HTTP, TLS and auth stack),
 and CPU time (user + sys) of each, which moves less with the machine's load than wall time.
 
+And the other cluster commands that once built the typed `CoreV1Api`/`AppsV1Api`/
+`CoordinationV1Api` and now read through kfws.observe.kube_api: `kfws drift --offline` (the
+ConfigMap, the Deployment, its pods, the namespace's ConfigMaps), `kfws unlock` (one Lease; there
+is none, so it writes nothing), beside what those typed classes cost on their own, `python -c`
+importing the config loader and the three classes (the floor those commands stood on before).
+
 Needs the local environment: `make env-up && source .kfws-env/env.sh && .venv/bin/python
 bench/cluster_plan.py`.
 """
@@ -39,6 +45,11 @@ from pathlib import Path
 import yaml
 
 PYTHON = sys.executable
+# what apply, drift, rollback and unlock imported before they read through kube_api
+TYPED = (
+    "from kubernetes import client, config; "
+    "client.CoreV1Api, client.AppsV1Api, client.CoordinationV1Api"
+)
 KFWS = str(Path(PYTHON).with_name("kfws"))
 DEPLOYMENT = "jupyter-web-app-deployment"
 
@@ -103,11 +114,15 @@ def main() -> None:
             "kfws plan": [KFWS, "plan", "--offline", "--detailed-exitcode"],
             "kfws plan, list replaced": [KFWS, "plan", "--offline", "--detailed-exitcode",
                                          "-f", "replace.yaml"],
+            "kfws drift": [KFWS, "drift", "--offline"],
+            "kfws unlock": [KFWS, "unlock"],
             "floor: import kubernetes.config": [PYTHON, "-c", "from kubernetes import config"],
+            "floor: + typed Core/Apps/Coord": [PYTHON, "-c", TYPED],
         }  # fmt: skip
         for name, cmd in cases.items():  # warm-up (page cache, kubectl's discovery cache), checked
             _, _, proc = run(cmd, folder)
-            wanted = 2 if name.startswith("kfws") else 0  # 2: a plan with changes, as meant
+            # 2: a plan with changes / drift (the option is not on the cluster yet), as meant
+            wanted = 2 if name.startswith(("kfws plan", "kfws drift")) else 0
             if proc.returncode != wanted:
                 sys.exit(f"{name} exited {proc.returncode}:\n{proc.stderr.decode()[-2000:]}")
         walls: dict[str, list[float]] = {name: [] for name in cases}
@@ -129,6 +144,12 @@ def main() -> None:
     print(
         f"cluster-only kfws plan / kubectl get: {ratio:.2f}x wall (goal <= 2), median of "
         f"{args.runs}, load average {os.getloadavg()[0]:.1f}"
+    )
+    typed = wall["floor: + typed Core/Apps/Coord"] - wall["floor: import kubernetes.config"]
+    print(
+        f"the typed classes alone: +{typed * 1000:.0f} ms wall per process "
+        f"({typed / wall['kfws drift']:.0%} of a kfws drift, {typed / wall['kfws unlock']:.0%} "
+        "of a kfws unlock now)"
     )
 
 

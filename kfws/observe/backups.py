@@ -5,24 +5,24 @@ list on ConfigMaps)."""
 
 from __future__ import annotations
 
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_errors, load_api
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_errors, load_api
 
 BACKUP_SELECTOR = "app.kubernetes.io/managed-by=kfws"
 BACKUP_PREFIX = "kfws-backup-"
 
 
 def backup_texts(namespace: str, *, context: str | None) -> list[str]:
-    """Every kept text (all keys of every kfws backup ConfigMap there)."""
-    from kubernetes import client
-
-    core = client.CoreV1Api(load_api(context))
+    """Every kept text (all keys of every kfws backup ConfigMap there). Read as JSON (kube_api),
+    not through the typed CoreV1Api, whose import alone costs seconds."""
+    api = load_api(context)
     with api_errors("list", "configmaps", namespace):
-        found = core.list_namespaced_config_map(
-            namespace, label_selector=BACKUP_SELECTOR, _request_timeout=REQUEST_TIMEOUT
-        ).items
+        found = kube_api.list_items(
+            api, kube_api.CONFIG_MAPS, label_selector=BACKUP_SELECTOR, namespace=namespace
+        )
     texts: list[str] = []
     for cm in found:
-        name = cm.metadata.name if cm.metadata is not None else None
-        if str(name).startswith(BACKUP_PREFIX):
-            texts.extend(str(v) for v in (cm.data or {}).values())
+        name = kube_api.field(cm, "metadata", "name")
+        if isinstance(name, str) and name.startswith(BACKUP_PREFIX):
+            texts.extend(kube_api.str_map(cm.get("data")).values())
     return texts

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kfws.errors import ClusterError
+from kfws.observe import kube_api
 from kfws.observe.kube_api import REQUEST_TIMEOUT as REQUEST_TIMEOUT  # the apply modules' too
 
 RBAC_FILE = "deploy/rbac/kfws-role.yaml"
@@ -54,19 +55,16 @@ def acting_identity(api: Any, context: str | None) -> str:
     """Who the API server sees kfws as, for the audit records (backups' "by", the applied-by
     annotation, the lock's holder): the SelfSubjectReview (authentication.k8s.io/v1, GA in
     Kubernetes 1.28, allowed to every authenticated user), else the kubeconfig's user name."""
-    from kubernetes import client
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    try:
-        review = client.AuthenticationV1Api(api).create_self_subject_review(
-            client.V1SelfSubjectReview(), _request_timeout=REQUEST_TIMEOUT
-        )
-        info = review.status.user_info if review.status else None
-        user = info.username if info else None
-        if user:
-            return str(user)
-    except (ApiException, HTTPError, ValueError, AttributeError):
+    review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+    try:  # as JSON (kube_api): the typed AuthenticationV1Api would import its models
+        answer = kube_api.write(api, "POST", kube_api.SELF_SUBJECT_REVIEWS, review)
+        user = kube_api.field(answer, "status", "userInfo", "username")
+        if isinstance(user, str) and user:
+            return user
+    except (ApiException, HTTPError, ClusterError):
         pass  # an older API server, or the review refused: the kubeconfig says who we meant
     return kubeconfig_user(context)
 
@@ -100,17 +98,23 @@ def api_errors(verb: str, resource: str, namespace: str, name: str | None = None
     from kubernetes.client.exceptions import ApiException
     from urllib3.exceptions import HTTPError
 
-    what = f"{resource}/{name}" if name else resource
     try:
         yield
     except ApiException as e:
         raise api_error(e, verb, resource, namespace, name) from None
     except HTTPError as e:
-        raise ClusterError(
-            f"cannot reach the Kubernetes API to {verb} {what}: {_short(e)}",
-            where=f"namespace {namespace}",
-            hint="check the kubeconfig's server address and that the cluster is up",
-        ) from None
+        raise unreachable(e, verb, resource, namespace, name) from None
+
+
+def unreachable(
+    e: Exception, verb: str, resource: str, namespace: str, name: str | None = None
+) -> ClusterError:
+    what = f"{resource}/{name}" if name else resource
+    return ClusterError(
+        f"cannot reach the Kubernetes API to {verb} {what}: {_short(e)}",
+        where=f"namespace {namespace}",
+        hint="check the kubeconfig's server address and that the cluster is up",
+    )
 
 
 def api_error(

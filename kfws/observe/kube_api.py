@@ -1,4 +1,6 @@
-"""Reading Kubernetes objects as plain JSON dicts, through the official client's wire layer.
+"""Reading and writing Kubernetes objects as plain JSON dicts, through the official client's
+wire layer: the plan's reads, and apply's, rollback's, drift's, unlock's and prune's reads and
+writes (the Lease, the ConfigMap patch and its backups, the rollout).
 
 Why not the typed API classes (`client.CoreV1Api`, `client.AppsV1Api`): in kubernetes 37 each
 API module builds, when imported, a pydantic model for every type its operations name;
@@ -28,8 +30,15 @@ REQUEST_TIMEOUT = 30.0  # seconds, per API request
 
 DEPLOYMENTS = "/apis/apps/v1/namespaces/{namespace}/deployments"
 DEPLOYMENT = DEPLOYMENTS + "/{name}"
-CONFIG_MAP = "/api/v1/namespaces/{namespace}/configmaps/{name}"
+CONFIG_MAPS = "/api/v1/namespaces/{namespace}/configmaps"
+CONFIG_MAP = CONFIG_MAPS + "/{name}"
+PODS = "/api/v1/namespaces/{namespace}/pods"
+POD = PODS + "/{name}"
 ALL_PODS = "/api/v1/pods"
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases"
+LEASE = LEASES + "/{name}"
+SELF_SUBJECT_REVIEWS = "/apis/authentication.k8s.io/v1/selfsubjectreviews"
+MERGE_PATCH = "application/merge-patch+json"
 CUSTOM_OBJECTS = "/apis/{group}/{version}/{plural}"  # of all namespaces
 
 
@@ -41,6 +50,7 @@ def request(
     *,
     query: list[tuple[str, str]] | None = None,
     body: dict[str, Any] | None = None,
+    content_type: str = "application/json",
     timeout: float = REQUEST_TIMEOUT,
 ) -> dict[str, Any]:
     """One API call; returns the JSON object answered. `path` is a template whose `{...}` are
@@ -50,7 +60,7 @@ def request(
 
     headers = {"Accept": "application/json"}
     if body is not None:
-        headers["Content-Type"] = "application/json"
+        headers["Content-Type"] = content_type
     serialized = api.param_serialize(
         method=method,
         resource_path=path,
@@ -84,6 +94,27 @@ def request(
 def get(api: Any, path: str, **params: str) -> dict[str, Any]:
     """GET one object, e.g. `get(api, CONFIG_MAP, namespace=ns, name=name)`."""
     return request(api, "GET", path, params)
+
+
+def write(
+    api: Any,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+    *,
+    field_manager: str | None = None,
+    dry_run: bool = False,
+    content_type: str = "application/json",
+    **params: str,
+) -> dict[str, Any]:
+    """POST (create), PUT (replace), PATCH or DELETE, with the query parameters the typed
+    operations send: `fieldManager`, and `dryRun=All` for a server-side dry run. A PUT or a
+    PATCH whose body names `metadata.resourceVersion` is refused with 409 when the object moved
+    (the precondition the callers rely on)."""
+    query = [("fieldManager", field_manager)] if field_manager else []
+    if dry_run:
+        query.append(("dryRun", "All"))
+    return request(api, method, path, params, query=query, body=body, content_type=content_type)
 
 
 def list_items(

@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, api_errors
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_errors
 from kfws.targets.audit import short_stamp as _short_stamp
 from kfws.targets.audit import user as _user
 from kfws.targets.clients import FIELD_MANAGER
@@ -23,8 +24,9 @@ def backup_name(config_map: str) -> str:
     return (BACKUP_PREFIX + config_map)[:253]
 
 
-def _history(cm: Any) -> list[dict[str, Any]]:
-    raw = (cm.metadata.annotations or {}).get(ANN_HISTORY, "[]") if cm else "[]"
+def _history(cm: dict[str, Any] | None) -> list[dict[str, Any]]:
+    notes = kube_api.str_map(kube_api.field(cm, "metadata", "annotations"))
+    raw = notes.get(ANN_HISTORY, "[]")
     try:
         data = json.loads(raw)
     except ValueError:
@@ -32,24 +34,28 @@ def _history(cm: Any) -> list[dict[str, Any]]:
     return [e for e in data if isinstance(e, dict) and "n" in e] if isinstance(data, list) else []
 
 
-def read_backup(core: Any, ns: str, config_map: str) -> tuple[Any | None, list[dict[str, Any]]]:
+def read_backup(
+    api: Any, ns: str, config_map: str
+) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """The backup ConfigMap (as JSON; None when there is none yet) and its history."""
     from kubernetes.client.exceptions import ApiException
 
     name = backup_name(config_map)
-    try:
-        cm = core.read_namespaced_config_map(name, ns, _request_timeout=REQUEST_TIMEOUT)
-    except ApiException as e:
-        if e.status == 404:
-            return None, []
-        raise api_error(e, "get", "configmaps", ns, name) from None
+    with api_errors("get", "configmaps", ns, name):
+        try:
+            cm = kube_api.get(api, kube_api.CONFIG_MAP, namespace=ns, name=name)
+        except ApiException as e:
+            if e.status == 404:
+                return None, []
+            raise
     return cm, _history(cm)
 
 
 def _save_backup(
-    core: Any,
+    api: Any,
     ns: str,
     config_map: str,
-    cm: Any | None,
+    cm: dict[str, Any] | None,
     history: list[dict[str, Any]],
     data: dict[str, str],
 ) -> None:
@@ -70,36 +76,44 @@ def _save_backup(
     }
     if cm is None:
         with api_errors("create", "configmaps", ns, name):
-            core.create_namespaced_config_map(
-                ns, body, field_manager=FIELD_MANAGER, _request_timeout=REQUEST_TIMEOUT
+            kube_api.write(
+                api, "POST", kube_api.CONFIG_MAPS, body, field_manager=FIELD_MANAGER, namespace=ns
             )
     else:
-        body["metadata"]["resourceVersion"] = cm.metadata.resource_version
+        # the version read: a backup written in between makes this a 409, not a lost entry
+        body["metadata"]["resourceVersion"] = kube_api.field(cm, "metadata", "resourceVersion")
         with api_errors("update", "configmaps", ns, name):
-            core.replace_namespaced_config_map(
-                name, ns, body, field_manager=FIELD_MANAGER, _request_timeout=REQUEST_TIMEOUT
+            kube_api.write(
+                api,
+                "PUT",
+                kube_api.CONFIG_MAP,
+                body,
+                field_manager=FIELD_MANAGER,
+                namespace=ns,
+                name=name,
             )
 
 
 def push_backup(
-    core: Any, ns: str, config_map: str, key: str, text: str, *, by: str | None = None
+    api: Any, ns: str, config_map: str, key: str, text: str, *, by: str | None = None
 ) -> int:
     """Keeps `text` (the key's content before a write) as the newest backup; returns its number.
     `by`: the Kubernetes identity that wrote (the audit record)."""
-    cm, history = read_backup(core, ns, config_map)
+    cm, history = read_backup(api, ns, config_map)
     n = max((int(e["n"]) for e in history), default=0) + 1
     history.append(
         {"n": n, "key": key, "hash": text_hash(text), "at": _short_stamp(), "by": by or _user()}
     )
     history = history[-BACKUP_KEEP:]
-    data = dict((cm.data or {}) if cm else {})
+    data = kube_api.str_map(kube_api.field(cm, "data"))
     data[f"{n}.yaml"] = text
-    _save_backup(core, ns, config_map, cm, history, data)
+    _save_backup(api, ns, config_map, cm, history, data)
     return n
 
 
-def pop_backup(core: Any, ns: str, config_map: str, n: int) -> None:
-    cm, history = read_backup(core, ns, config_map)
+def pop_backup(api: Any, ns: str, config_map: str, n: int) -> None:
+    cm, history = read_backup(api, ns, config_map)
     if cm is None:
         return
-    _save_backup(core, ns, config_map, cm, [e for e in history if e["n"] != n], dict(cm.data or {}))
+    data = kube_api.str_map(cm.get("data"))
+    _save_backup(api, ns, config_map, cm, [e for e in history if e["n"] != n], data)

@@ -1,5 +1,10 @@
-"""The Kubernetes clients a cluster write uses, connected once per command, and the identity
-kfws acts as (asked once): shared by every target, the lock and the backups."""
+"""The Kubernetes client a cluster write uses, connected once per command, and the identity
+kfws acts as (asked once): shared by every target, the lock and the backups.
+
+Only the official client's ApiClient (kubeconfig, auth plugins, TLS, retries): objects are read
+and written as JSON through kfws.observe.kube_api, not through the typed CoreV1Api / AppsV1Api /
+CoordinationV1Api, whose imports build hundreds of models (seconds of every apply, rollback,
+drift and unlock) for the few fields kfws reads."""
 
 from __future__ import annotations
 
@@ -10,30 +15,17 @@ from kfws.observe.cluster import acting_identity, load_api
 from kfws.targets.audit import user
 
 FIELD_MANAGER = "kfws"
-MERGE_PATCH = "application/merge-patch+json"
 
 
 @dataclass
 class Clients:
-    core: Any
-    apps: Any
-    coord: Any
-    api: Any = None
+    api: Any  # kubernetes.client.ApiClient
     context: str | None = None
     _identity: str | None = None
 
     @classmethod
     def connect(cls, context: str | None) -> Clients:
-        from kubernetes import client
-
-        api = load_api(context)
-        return cls(
-            client.CoreV1Api(api),
-            client.AppsV1Api(api),
-            client.CoordinationV1Api(api),
-            api=api,
-            context=context,
-        )
+        return cls(load_api(context), context=context)
 
     def identity(self) -> str:
         """The Kubernetes identity kfws acts as (asked once): what audit records name."""

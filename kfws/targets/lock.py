@@ -1,7 +1,8 @@
 """The apply lock, shared by every target: a Lease `kfws-apply` in the namespace naming its
 holder (user, host, pid, since when), renewed while kfws works and expiring `LEASE_TTL` seconds
 after its last renewal if the holder died; a second apply waits up to `--lock-timeout`, then
-fails naming the holder. `kfws unlock` releases a lock left behind."""
+fails naming the holder. `kfws unlock` releases a lock left behind. The Lease is read and written
+as JSON (kfws.observe.kube_api), its field names the API's camelCase ones."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from kfws.errors import ApplyError, KfwsError
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, api_errors
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_error, api_errors, unreachable
+from kfws.observe.kube_api import field
 from kfws.targets.audit import now as _now
 from kfws.targets.audit import short_stamp as _short_stamp
 from kfws.targets.audit import stamp as _stamp
@@ -42,11 +45,34 @@ class Holder:
         return f"{self.user} on {self.host}, pid {self.pid}, since {self.since}"
 
 
-def _holder_of(lease: Any) -> Holder | None:
-    identity = lease.spec.holder_identity if lease.spec else None
+Lease = dict[str, Any]
+
+
+def _get(api: Any, ns: str) -> Lease:
+    return kube_api.get(api, kube_api.LEASE, namespace=ns, name=LEASE_NAME)
+
+
+def _replace(api: Any, ns: str, body: Lease) -> None:
+    # the body names the resourceVersion read: a write in between is a 409
+    kube_api.write(api, "PUT", kube_api.LEASE, body, namespace=ns, name=LEASE_NAME)
+
+
+def _duration(lease: Lease) -> int | None:
+    seconds = field(lease, "spec", "leaseDurationSeconds")
+    return seconds if isinstance(seconds, int) and seconds else None
+
+
+def _time(value: Any) -> datetime | None:
+    if not isinstance(value, str) or not value:
+        return None
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _holder_of(lease: Lease) -> Holder | None:
+    identity = field(lease, "spec", "holderIdentity")
     if not identity:
         return None
-    notes = lease.metadata.annotations or {}
+    notes = kube_api.str_map(field(lease, "metadata", "annotations"))
     return Holder(
         identity=str(identity),
         user=notes.get("kfws.dev/holder-user", "?"),
@@ -56,14 +82,15 @@ def _holder_of(lease: Any) -> Holder | None:
     )
 
 
-def _expired(lease: Any, now: datetime) -> bool:
-    spec = lease.spec
-    renewed = spec.renew_time or spec.acquire_time
+def _renewed(lease: Lease) -> datetime | None:
+    return _time(field(lease, "spec", "renewTime")) or _time(field(lease, "spec", "acquireTime"))
+
+
+def _expired(lease: Lease, now: datetime) -> bool:
+    renewed = _renewed(lease)
     if renewed is None:
         return True
-    if isinstance(renewed, str):
-        renewed = datetime.fromisoformat(renewed.replace("Z", "+00:00"))
-    ttl = spec.lease_duration_seconds or LEASE_TTL
+    ttl = _duration(lease) or LEASE_TTL
     return bool((now - renewed).total_seconds() > ttl)
 
 
@@ -72,7 +99,7 @@ class ApplyLock:
 
     def __init__(
         self,
-        coord: Any,
+        api: Any,
         namespace: str,
         *,
         timeout: float,
@@ -80,7 +107,7 @@ class ApplyLock:
         ttl: int = LEASE_TTL,
         user: str | None = None,
     ):
-        self.coord = coord
+        self.api = api
         self.reporter = reporter
         self.ns = namespace
         self.timeout = timeout
@@ -97,7 +124,7 @@ class ApplyLock:
         self.last_renew = 0.0
         self.took_over: Holder | None = None
 
-    def _body(self, lease: Any | None) -> dict[str, Any]:
+    def _body(self, lease: Lease | None) -> dict[str, Any]:
         now = _stamp()
         meta: dict[str, Any] = {
             "name": LEASE_NAME,
@@ -110,7 +137,7 @@ class ApplyLock:
             },
         }
         if lease is not None:
-            meta["resourceVersion"] = lease.metadata.resource_version
+            meta["resourceVersion"] = field(lease, "metadata", "resourceVersion")
         return {
             "apiVersion": "coordination.k8s.io/v1",
             "kind": "Lease",
@@ -125,6 +152,7 @@ class ApplyLock:
 
     def acquire(self) -> None:
         from kubernetes.client.exceptions import ApiException
+        from urllib3.exceptions import HTTPError
 
         deadline = time.monotonic() + self.timeout
         said = False
@@ -132,36 +160,34 @@ class ApplyLock:
             op = "get"
             try:
                 try:
-                    lease = self.coord.read_namespaced_lease(
-                        LEASE_NAME, self.ns, _request_timeout=REQUEST_TIMEOUT
-                    )
+                    lease = _get(self.api, self.ns)
                 except ApiException as e:
                     if e.status != 404:
                         raise api_error(e, "get", "leases", self.ns, LEASE_NAME) from None
                     op = "create"
-                    self.coord.create_namespaced_lease(
-                        self.ns, self._body(None), _request_timeout=REQUEST_TIMEOUT
+                    kube_api.write(
+                        self.api, "POST", kube_api.LEASES, self._body(None), namespace=self.ns
                     )
                     self.last_renew = time.monotonic()
                     return
                 holder = _holder_of(lease)
                 if holder is None or _expired(lease, _now()):
                     op = "update"
-                    self.coord.replace_namespaced_lease(
-                        LEASE_NAME, self.ns, self._body(lease), _request_timeout=REQUEST_TIMEOUT
-                    )
+                    _replace(self.api, self.ns, self._body(lease))
                     self.last_renew = time.monotonic()
                     if holder is not None:
                         self.took_over = holder
                         self.reporter.warn(
                             f"took over the apply lock left by {holder.describe()} "
-                            f"(not renewed for over {lease.spec.lease_duration_seconds}s)"
+                            f"(not renewed for over {_duration(lease)}s)"
                         )
                     return
             except ApiException as e:
                 if e.status == 409:  # someone else created/updated it in between: look again
                     continue
                 raise api_error(e, op, "leases", self.ns, LEASE_NAME) from None
+            except HTTPError as e:  # a clean error, not a traceback: nothing was changed
+                raise unreachable(e, op, "leases", self.ns, LEASE_NAME) from None
             if time.monotonic() >= deadline:
                 raise ApplyError(
                     f"another kfws apply holds the lock (lease {self.ns}/{LEASE_NAME}): "
@@ -170,7 +196,7 @@ class ApplyLock:
                     where=f"lease/{self.ns}/{LEASE_NAME}",
                     hint=(
                         "wait for it to finish and re-run; if that process is gone, the lock "
-                        f"expires {lease.spec.lease_duration_seconds or self.ttl}s after its "
+                        f"expires {_duration(lease) or self.ttl}s after its "
                         "last renewal, or run `kfws unlock`"
                     ),
                 )
@@ -183,9 +209,7 @@ class ApplyLock:
         if not force and time.monotonic() - self.last_renew < self.ttl / 4:
             return
         with api_errors("update", "leases", self.ns, LEASE_NAME):
-            lease = self.coord.read_namespaced_lease(
-                LEASE_NAME, self.ns, _request_timeout=REQUEST_TIMEOUT
-            )
+            lease = _get(self.api, self.ns)
             holder = _holder_of(lease)
             if holder is None or holder.identity != self.me.identity:
                 raise ApplyError(
@@ -195,23 +219,21 @@ class ApplyLock:
                     hint="check what else is applying, then re-run kfws plan",
                 )
             body = self._body(lease)
-            body["spec"]["acquireTime"] = _stamp(lease.spec.acquire_time or _now())
-            self.coord.replace_namespaced_lease(
-                LEASE_NAME, self.ns, body, _request_timeout=REQUEST_TIMEOUT
+            body["spec"]["acquireTime"] = _stamp(
+                _time(field(lease, "spec", "acquireTime")) or _now()
             )
+            _replace(self.api, self.ns, body)
         self.last_renew = time.monotonic()
 
     def release(self) -> None:
         from kubernetes.client.exceptions import ApiException
 
         try:
-            lease = self.coord.read_namespaced_lease(
-                LEASE_NAME, self.ns, _request_timeout=REQUEST_TIMEOUT
-            )
+            lease = _get(self.api, self.ns)
             holder = _holder_of(lease)
             if holder is None or holder.identity != self.me.identity:
                 return
-            clear_lease(self.coord, self.ns, lease)
+            clear_lease(self.api, self.ns, lease)
         except (ApiException, KfwsError) as e:
             self.reporter.warn(
                 f"could not release the apply lock ({getattr(e, 'status', e)}); it expires "
@@ -226,34 +248,32 @@ class ApplyLock:
         self.release()
 
 
-def clear_lease(coord: Any, ns: str, lease: Any) -> None:
+def clear_lease(api: Any, ns: str, lease: Lease) -> None:
     body = {
         "apiVersion": "coordination.k8s.io/v1",
         "kind": "Lease",
         "metadata": {
             "name": LEASE_NAME,
-            "resourceVersion": lease.metadata.resource_version,
-            "labels": dict(lease.metadata.labels or {}),
+            "resourceVersion": field(lease, "metadata", "resourceVersion"),
+            "labels": kube_api.str_map(field(lease, "metadata", "labels")),
         },
-        "spec": {"leaseDurationSeconds": lease.spec.lease_duration_seconds or LEASE_TTL},
+        "spec": {"leaseDurationSeconds": _duration(lease) or LEASE_TTL},
     }
-    coord.replace_namespaced_lease(LEASE_NAME, ns, body, _request_timeout=REQUEST_TIMEOUT)
+    _replace(api, ns, body)
 
 
-def _renewed_ago(lease: Any, now: datetime) -> float | None:
-    renewed = lease.spec.renew_time or lease.spec.acquire_time
+def _renewed_ago(lease: Lease, now: datetime) -> float | None:
+    renewed = _renewed(lease)
     if renewed is None:
         return None
-    if isinstance(renewed, str):
-        renewed = datetime.fromisoformat(renewed.replace("Z", "+00:00"))
     return float((now - renewed).total_seconds())
 
 
-def lock_state(lease: Any, now: datetime) -> tuple[bool, str]:
+def lock_state(lease: Lease, now: datetime) -> tuple[bool, str]:
     """(whether the holder is still renewing, a sentence saying so): a holder renews every
     quarter of the lease's duration while it works, so a lock renewed within the duration is
     live, and one older than that was left by a process that is gone."""
-    ttl = lease.spec.lease_duration_seconds or LEASE_TTL
+    ttl = _duration(lease) or LEASE_TTL
     ago = _renewed_ago(lease, now)
     if ago is None:
         return False, "it was never renewed: its holder is gone"
@@ -279,12 +299,13 @@ def unlock(
     ns = cluster_spec.namespace
     cl = Clients.connect(context or cluster_spec.context)
     where = f"lease/{ns}/{LEASE_NAME}"
-    try:
-        lease = cl.coord.read_namespaced_lease(LEASE_NAME, ns, _request_timeout=REQUEST_TIMEOUT)
-    except ApiException as e:
-        if e.status == 404:
-            return f"no apply lock in namespace {ns}"
-        raise api_error(e, "get", "leases", ns, LEASE_NAME) from None
+    with api_errors("get", "leases", ns, LEASE_NAME):
+        try:
+            lease = _get(cl.api, ns)
+        except ApiException as e:
+            if e.status == 404:
+                return f"no apply lock in namespace {ns}"
+            raise
     holder = _holder_of(lease)
     if holder is None:
         return f"no apply lock held in namespace {ns}"
@@ -298,5 +319,5 @@ def unlock(
             "`kfws unlock --force` (breaking a live lock lets two applies write at once)",
         )
     with api_errors("update", "leases", ns, LEASE_NAME):
-        clear_lease(cl.coord, ns, lease)
+        clear_lease(cl.api, ns, lease)
     return f"released the apply lock ({where}) held by {holder.describe()}; {state}"

@@ -47,7 +47,7 @@ def locked(
     """Connects and holds the apply lock in `namespace` for the block."""
     cl = Clients.connect(context)
     with ApplyLock(
-        cl.coord, namespace, timeout=lock_timeout, user=cl.identity(), reporter=reporter
+        cl.api, namespace, timeout=lock_timeout, user=cl.identity(), reporter=reporter
     ) as lock:
         yield ApplyContext(
             cl, lock, reporter, rollout_timeout, dict(pushed or {}), dict(known_digests or {})

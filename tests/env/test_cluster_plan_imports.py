@@ -26,6 +26,24 @@ sys.exit(code)
 """
 
 
+def run_modules(
+    folder: Path, *argv: str, code: int
+) -> tuple[subprocess.CompletedProcess[str], set[str]]:
+    """Runs kfws in `folder`; the modules the process held at the end."""
+    out = folder / "modules.json"
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN_KFWS, *argv],
+        cwd=folder,
+        env={**os.environ, "NO_COLOR": "1", "MODULES_OUT": str(out)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == code, proc.stdout + proc.stderr
+    return proc, set(json.loads(out.read_text()))
+
+
 def plan_modules(folder: Path, mode: str) -> tuple[subprocess.CompletedProcess[str], set[str]]:
     image = need_env("KFWS_TEST_BASE_IMAGE")
     registry = need_env("KFWS_TEST_REGISTRY")
@@ -39,18 +57,8 @@ def plan_modules(folder: Path, mode: str) -> tuple[subprocess.CompletedProcess[s
             "spawner": {"image": {"mode": mode, "options": [image]}},
         },
     )
-    out = folder / "modules.json"
-    proc = subprocess.run(
-        [sys.executable, "-c", RUN_KFWS, "plan", "--offline", "--detailed-exitcode"],
-        cwd=folder,
-        env={**os.environ, "NO_COLOR": "1", "MODULES_OUT": str(out)},
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert proc.returncode == 2, proc.stderr  # a plan with changes: the cluster was read
-    return proc, set(json.loads(out.read_text()))
+    # 2: a plan with changes: the cluster was read
+    return run_modules(folder, "plan", "--offline", "--detailed-exitcode", code=2)
 
 
 def heavy(modules: set[str]) -> list[str]:
@@ -84,3 +92,26 @@ def test_a_plan_removing_options_asks_who_uses_them_without_the_typed_api(
     assert "- ghcr.io/kubeflow/kubeflow/notebook-servers/jupyter-scipy:v1.10.0" in proc.stdout
     assert "kfws.observe.notebooks" in modules  # the notebooks and their pods were listed
     assert heavy(modules) == []
+
+
+def typed(modules: set[str]) -> list[str]:
+    return sorted(
+        m for m in modules if m.startswith(("kubernetes.client.api.", "kubernetes.client.models."))
+    )
+
+
+def test_drift_apply_and_unlock_read_and_write_without_the_typed_api(
+    tmp_path: Path, pristine: None
+) -> None:
+    """They read and write through kfws.observe.kube_api (JSON), as the plan does: the lock's
+    Lease, the ConfigMap's precondition, dry run, backup and patch, the rollout, the drift reads."""
+    plan_modules(tmp_path, "merge")
+    proc, modules = run_modules(tmp_path, "drift", "--offline", code=2)
+    assert "not-as-declared" in proc.stdout
+    assert "kubernetes.client.rest" in modules and typed(modules) == []
+    proc, modules = run_modules(tmp_path, "apply", "--auto-approve", code=0)
+    assert "rolled out deployment/" in proc.stdout, proc.stdout
+    assert "kfws.targets.lock" in modules and "kfws.targets.backups" in modules
+    assert typed(modules) == []
+    proc, modules = run_modules(tmp_path, "unlock", code=0)
+    assert "no apply lock" in proc.stdout and typed(modules) == []

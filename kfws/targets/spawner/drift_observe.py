@@ -11,10 +11,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from kfws.drift import Judged
-from kfws.observe.cluster import api_errors
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_errors, load_api
 from kfws.plan.model import PENDING_DIGEST, Plan
 from kfws.spec.model import Spec
-from kfws.targets.clients import Clients
 from kfws.targets.fingerprint import owned_hash, text_hash
 from kfws.targets.spawner.annotations import (
     ANN_AT,
@@ -112,41 +112,43 @@ def observe_drift(
     parallelism: int = 8,
     offline: bool = False,
 ) -> DriftObserved:
-    from kfws.observe.cluster import api_errors
     from kfws.targets.spawner.config_yaml import read_spawner
 
-    cl = Clients.connect(context)
+    api = load_api(context)  # read as JSON (kube_api): the typed API classes cost seconds
     ns = cluster.namespace
     with api_errors("get", "configmaps", ns, cluster.config_map):
-        cm = cl.core.read_namespaced_config_map(cluster.config_map, ns)
+        cm = kube_api.get(api, kube_api.CONFIG_MAP, namespace=ns, name=cluster.config_map)
     managers = tuple(
         ManagerEntry(
-            str(m.manager),
-            str(m.operation),
-            _stamp(m.time),
-            covers_key=covers_key(m.fields_v1, cluster.config_key),
+            str(m.get("manager")),
+            str(m.get("operation")),
+            _stamp(m.get("time")),
+            covers_key=covers_key(m.get("fieldsV1"), cluster.config_key),
         )
-        for m in (cm.metadata.managed_fields or [])
+        for m in kube_api.field(cm, "metadata", "managedFields") or []
+        if isinstance(m, dict)
     )
     live = read_spawner(cluster.config_text)
     record = _record(cluster.config_map, cluster.config_annotations, live.owned())
     record_keys = None
     if record is None:
-        record = _record_elsewhere(cl, ns, cluster.config_map)
+        record = _record_elsewhere(api, ns, cluster.config_map)
     else:
         record_keys = set(owned_annotation(cluster.config_annotations) or {})
     with api_errors("get", "deployments", ns, cluster.deployment):
-        dep = cl.apps.read_namespaced_deployment(cluster.deployment, ns)
-    selector = ",".join(
-        f"{k}={v}" for k, v in sorted((dep.spec.selector.match_labels or {}).items())
-    )
+        dep = kube_api.get(api, kube_api.DEPLOYMENT, namespace=ns, name=cluster.deployment)
+    labels = kube_api.str_map(kube_api.field(dep, "spec", "selector", "matchLabels"))
+    selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
     with api_errors("list", "pods", ns):
-        pods = cl.core.list_namespaced_pod(ns, label_selector=selector).items
+        pods = kube_api.list_items(api, kube_api.PODS, label_selector=selector, namespace=ns)
     started = tuple(
         sorted(
-            (str(p.metadata.name), _stamp(p.status.start_time) or "")
+            (
+                str(kube_api.field(p, "metadata", "name")),
+                _stamp(kube_api.field(p, "status", "startTime")) or "",
+            )
             for p in pods
-            if p.metadata.deletion_timestamp is None
+            if kube_api.field(p, "metadata", "deletionTimestamp") is None
         )
     )
     # only the groups this workspace declares: the others are left alone, and so unjudged
@@ -179,16 +181,22 @@ def _scoped(owned: Mapping[str, Any], keys: set[str] | None) -> dict[str, Any]:
     return dict(owned) if keys is None else {k: owned.get(k) for k in sorted(keys)}
 
 
-def _record_elsewhere(cl: Any, ns: str, mounted: str) -> AppliedRecord | None:
+def _record_elsewhere(api: Any, ns: str, mounted: str) -> AppliedRecord | None:
     """The web app mounts a ConfigMap kfws never wrote: did kfws write another one here before
     (a re-deploy of the manifests made a new hash-named ConfigMap)? The newest record wins."""
     with api_errors("list", "configmaps", ns):
-        items = cl.core.list_namespaced_config_map(ns).items
+        items = kube_api.list_items(api, kube_api.CONFIG_MAPS, namespace=ns)
     records = [
         r
         for cm in items
-        if cm.metadata.name != mounted and ANN_HASH in (cm.metadata.annotations or {})
-        for r in [_record(cm.metadata.name, cm.metadata.annotations or {})]
+        for name, notes in [
+            (
+                str(kube_api.field(cm, "metadata", "name")),
+                kube_api.str_map(kube_api.field(cm, "metadata", "annotations")),
+            )
+        ]
+        if name != mounted and ANN_HASH in notes
+        for r in [_record(name, notes)]
         if r is not None
     ]
     return max(records, key=lambda r: r.applied_at or "", default=None)

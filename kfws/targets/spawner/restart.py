@@ -1,6 +1,7 @@
 """The spawner target's restart of the Jupyter web app after a config write (`rollout`,
 `delete-pods` or `none`). A restart that doesn't finish in time is reported with the pods'
-states; the config change stays applied and the error says so."""
+states; the config change stays applied and the error says so. The Deployment and its pods are
+read as JSON (kfws.observe.kube_api: field names are the API's camelCase ones)."""
 
 from __future__ import annotations
 
@@ -8,55 +9,74 @@ import time
 from typing import Any
 
 from kfws.errors import ApplyError
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, api_errors
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_error, api_errors
+from kfws.observe.kube_api import field
 from kfws.output import Reporter
 from kfws.plan.model import Change
 from kfws.spec.model import RestartMode
 from kfws.targets.audit import short_stamp as _short_stamp
-from kfws.targets.clients import FIELD_MANAGER, MERGE_PATCH, Clients
+from kfws.targets.clients import FIELD_MANAGER, Clients
 from kfws.targets.spawner.annotations import POD_ANN_HASH, POD_ANN_RESTARTED
 
 PROGRESS_EVERY = 3.0
 
 
-def _selector(dep: Any) -> str:
-    labels = dep.spec.selector.match_labels or {}
+Obj = dict[str, Any]
+
+
+def _selector(dep: Obj) -> str:
+    labels = kube_api.str_map(field(dep, "spec", "selector", "matchLabels"))
     return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
 
 
-def _pod_ready(pod: Any) -> bool:
-    if pod.metadata.deletion_timestamp is not None or pod.status.phase != "Running":
+def _list(items: Any) -> list[Obj]:
+    return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+
+
+def _pod_ready(pod: Obj) -> bool:
+    if field(pod, "metadata", "deletionTimestamp") is not None:
         return False
-    return any(c.type == "Ready" and c.status == "True" for c in pod.status.conditions or [])
+    if field(pod, "status", "phase") != "Running":
+        return False
+    conditions = _list(field(pod, "status", "conditions"))
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def pod_states(cl: Clients, ns: str, dep: Any) -> str:
+def _pods(cl: Clients, ns: str, selector: str) -> list[Obj]:
     with api_errors("list", "pods", ns):
-        pods = cl.core.list_namespaced_pod(
-            ns, label_selector=_selector(dep), _request_timeout=REQUEST_TIMEOUT
-        ).items
+        return kube_api.list_items(cl.api, kube_api.PODS, label_selector=selector, namespace=ns)
+
+
+def _name(obj: Obj) -> str:
+    return str(field(obj, "metadata", "name"))
+
+
+def pod_states(cl: Clients, ns: str, dep: Obj) -> str:
     lines = []
-    for p in sorted(pods, key=lambda p: p.metadata.name):
-        statuses = p.status.container_statuses or []
-        ready = sum(1 for c in statuses if c.ready)
+    for p in sorted(_pods(cl, ns, _selector(dep)), key=_name):
+        statuses = _list(field(p, "status", "containerStatuses"))
+        ready = sum(1 for c in statuses if c.get("ready"))
         why = [
-            c.state.waiting.reason
+            str(reason)
             for c in statuses
-            if c.state is not None and c.state.waiting is not None and c.state.waiting.reason
+            for reason in [field(c, "state", "waiting", "reason")]
+            if reason
         ]
-        state = "Terminating" if p.metadata.deletion_timestamp else p.status.phase
+        phase = field(p, "status", "phase")
+        state = "Terminating" if field(p, "metadata", "deletionTimestamp") else phase
         extra = f", {', '.join(why)}" if why else ""
-        lines.append(f"{p.metadata.name}: {state}, {ready}/{len(statuses)} ready{extra}")
+        lines.append(f"{_name(p)}: {state}, {ready}/{len(statuses)} ready{extra}")
     return "\n    ".join(lines) or "no pods"
 
 
-def _timeout_error(cl: Clients, ns: str, dep: Any, what: str, timeout: float) -> ApplyError:
-    paused = " (the Deployment is paused)" if dep.spec.paused else ""
+def _timeout_error(cl: Clients, ns: str, dep: Obj, what: str, timeout: float) -> ApplyError:
+    paused = " (the Deployment is paused)" if field(dep, "spec", "paused") else ""
     return ApplyError(
         f"the spawner config change IS applied, but {what} of deployment/{ns}/"
-        f"{dep.metadata.name} did not complete within {timeout:g}s{paused}. Pods:\n    "
+        f"{_name(dep)} did not complete within {timeout:g}s{paused}. Pods:\n    "
         + pod_states(cl, ns, dep),
-        where=f"deployment/{ns}/{dep.metadata.name}",
+        where=f"deployment/{ns}/{_name(dep)}",
         hint=(
             "look at the pods (kubectl describe pod); Kubeflow picks up the new config by itself "
             "about a minute after the kubelet refreshes the mounted file"
@@ -64,9 +84,14 @@ def _timeout_error(cl: Clients, ns: str, dep: Any, what: str, timeout: float) ->
     )
 
 
-def _read_dep(cl: Clients, ns: str, name: str) -> Any:
+def _read_dep(cl: Clients, ns: str, name: str) -> Obj:
     with api_errors("get", "deployments", ns, name):
-        return cl.apps.read_namespaced_deployment(name, ns, _request_timeout=REQUEST_TIMEOUT)
+        return kube_api.get(cl.api, kube_api.DEPLOYMENT, namespace=ns, name=name)
+
+
+def _replicas(dep: Obj) -> int:
+    want = field(dep, "spec", "replicas")
+    return int(want) if isinstance(want, int) else 1  # the API's default when unset
 
 
 def rollout(
@@ -92,34 +117,34 @@ def rollout(
     dep = None
     for dry in (True, False):
         try:
-            dep = cl.apps.patch_namespaced_deployment(
-                name,
-                ns,
+            dep = kube_api.write(
+                cl.api,
+                "PATCH",
+                kube_api.DEPLOYMENT,
                 body,
                 field_manager=FIELD_MANAGER,
-                _content_type=MERGE_PATCH,
-                _request_timeout=REQUEST_TIMEOUT,
-                **({"dry_run": "All"} if dry else {}),
+                dry_run=dry,
+                content_type=kube_api.MERGE_PATCH,
+                namespace=ns,
+                name=name,
             )
         except ApiException as e:
             err = api_error(e, "patch", "deployments", ns, name)
             err.message = "the spawner config change IS applied, but " + err.message
             raise err from None
     assert dep is not None
-    generation = dep.metadata.generation
+    generation = int(field(dep, "metadata", "generation") or 0)
     start = time.monotonic()
     last_line, last_said = "", 0.0
     while True:
         dep = _read_dep(cl, ns, name)
-        want = dep.spec.replicas if dep.spec.replicas is not None else 1
-        st = dep.status
-        counts = (
-            st.updated_replicas or 0,
-            st.ready_replicas or 0,
-            st.available_replicas or 0,
-            st.replicas or 0,
+        want = _replicas(dep)
+        counts = tuple(
+            int(field(dep, "status", k) or 0)
+            for k in ("updatedReplicas", "readyReplicas", "availableReplicas", "replicas")
         )
-        done = (st.observed_generation or 0) >= generation and counts == (want,) * 4
+        observed = int(field(dep, "status", "observedGeneration") or 0)
+        done = observed >= generation and counts == (want,) * 4
         elapsed = time.monotonic() - start
         if done:
             return (
@@ -147,28 +172,22 @@ def delete_pods(
 
     dep = _read_dep(cl, ns, name)
     selector = _selector(dep)
-    want = dep.spec.replicas if dep.spec.replicas is not None else 1
-    with api_errors("list", "pods", ns):
-        old = cl.core.list_namespaced_pod(
-            ns, label_selector=selector, _request_timeout=REQUEST_TIMEOUT
-        ).items
+    want = _replicas(dep)
+    old = _pods(cl, ns, selector)
     for pod in old:
         try:
-            cl.core.delete_namespaced_pod(pod.metadata.name, ns, _request_timeout=REQUEST_TIMEOUT)
+            kube_api.write(cl.api, "DELETE", kube_api.POD, None, namespace=ns, name=_name(pod))
         except ApiException as e:
             if e.status != 404:
-                err = api_error(e, "delete", "pods", ns, pod.metadata.name)
+                err = api_error(e, "delete", "pods", ns, _name(pod))
                 err.message = "the spawner config change IS applied, but " + err.message
                 raise err from None
-    old_uids = {p.metadata.uid for p in old}
+    old_uids = {field(p, "metadata", "uid") for p in old}
     start = time.monotonic()
     last_line = ""
     while True:
-        with api_errors("list", "pods", ns):
-            pods = cl.core.list_namespaced_pod(
-                ns, label_selector=selector, _request_timeout=REQUEST_TIMEOUT
-            ).items
-        fresh = [p for p in pods if p.metadata.uid not in old_uids]
+        pods = _pods(cl, ns, selector)
+        fresh = [p for p in pods if field(p, "metadata", "uid") not in old_uids]
         ready = [p for p in fresh if _pod_ready(p)]
         elapsed = time.monotonic() - start
         if len(ready) >= want:

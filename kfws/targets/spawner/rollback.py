@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from kfws.errors import ClusterError
+from kfws.observe import kube_api
 from kfws.output import Reporter
 from kfws.plan.model import Change
 from kfws.spec.model import ClusterSpec, RestartMode
@@ -47,8 +48,8 @@ def rollback_target(cluster_spec: ClusterSpec, *, context: str | None) -> Rollba
     """The live spawner config and the backups kfws keeps of it. Reads only."""
     state = observe_cluster(cluster_spec, context=context)
     cl = Clients.connect(context or cluster_spec.context)
-    cm, history = read_backup(cl.core, state.namespace, state.config_map)
-    data = (cm.data or {}) if cm is not None else {}
+    cm, history = read_backup(cl.api, state.namespace, state.config_map)
+    data = kube_api.str_map(kube_api.field(cm, "data"))
     backups = []
     for e in history:
         try:
@@ -226,7 +227,7 @@ def rollback(
     where = f"configmap/{ns}/{name} key {state.config_key}"
     if not changes:
         cl = Clients.connect(context or cluster.context)
-        pop_backup(cl.core, ns, name, backup.n)
+        pop_backup(cl.api, ns, name, backup.n)
         return [f"{where} already matches backup {backup.n}; nothing to restore"]
     confirm(changes)
     refuse_gitops_owned(changes, allow=allow_gitops_owned)

@@ -17,12 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from kfws.errors import ApplyError, KfwsError
-from kfws.observe.cluster import REQUEST_TIMEOUT, api_error, api_errors
+from kfws.observe import kube_api
+from kfws.observe.cluster import api_error, api_errors
 from kfws.output import Reporter
 from kfws.plan.model import PENDING_DIGEST, Change
 from kfws.targets.audit import short_stamp as _short_stamp
 from kfws.targets.backups import backup_name, pop_backup, push_backup
-from kfws.targets.clients import FIELD_MANAGER, MERGE_PATCH, Clients
+from kfws.targets.clients import FIELD_MANAGER, Clients
 from kfws.targets.fingerprint import text_hash
 from kfws.targets.lock import ApplyLock
 from kfws.targets.spawner.annotations import (
@@ -82,15 +83,16 @@ def write_config(
     written = read_spawner(new_text, where=f"{where} key {key} (as planned)")  # refuse broken
     with api_errors("get", "configmaps", ns, name):
         try:
-            cm = cl.core.read_namespaced_config_map(name, ns, _request_timeout=REQUEST_TIMEOUT)
+            cm = kube_api.get(cl.api, kube_api.CONFIG_MAP, namespace=ns, name=name)
         except ApiException as e:
             if e.status == 404:
                 raise _changed_since_plan(where, "the ConfigMap is gone") from None
             raise
-    current = (cm.data or {}).get(key)
-    if cm.metadata.resource_version != planned_rv:
+    current = kube_api.str_map(cm.get("data")).get(key)
+    live_rv = kube_api.field(cm, "metadata", "resourceVersion")
+    if live_rv != planned_rv:
         raise _changed_since_plan(
-            where, f"resourceVersion {planned_rv} at plan time, now {cm.metadata.resource_version}"
+            where, f"resourceVersion {planned_rv} at plan time, now {live_rv}"
         )
     if current is None or text_hash(current) != d.get("beforeHash", text_hash(current)):
         raise _changed_since_plan(where, f"the content of {key} differs from the plan's")
@@ -116,16 +118,17 @@ def write_config(
     }
 
     def patch(dry: bool) -> Any:
-        kwargs: dict[str, Any] = {"dry_run": "All"} if dry else {}
         try:
-            return cl.core.patch_namespaced_config_map(
-                name,
-                ns,
+            return kube_api.write(
+                cl.api,
+                "PATCH",
+                kube_api.CONFIG_MAP,
                 body,
                 field_manager=FIELD_MANAGER,
-                _content_type=MERGE_PATCH,
-                _request_timeout=REQUEST_TIMEOUT,
-                **kwargs,
+                dry_run=dry,
+                content_type=kube_api.MERGE_PATCH,
+                namespace=ns,
+                name=name,
             )
         except ApiException as e:
             if e.status == 409:
@@ -138,17 +141,17 @@ def write_config(
     n = 0
     kept = ""
     if backup == "push":
-        n = push_backup(cl.core, ns, name, key, current, by=cl.identity())
+        n = push_backup(cl.api, ns, name, key, current, by=cl.identity())
         kept = f"; the previous version is kept as {n}.yaml in configmap/{ns}/{backup_name(name)}"
     try:
         patch(dry=False)
     except KfwsError:
         if n:
             try:
-                pop_backup(cl.core, ns, name, n)
+                pop_backup(cl.api, ns, name, n)
             except KfwsError as e:
                 reporter.warn(f"could not drop the unused backup {n}.yaml: {e.message}")
         raise
     if backup.startswith("pop:"):
-        pop_backup(cl.core, ns, name, int(backup.split(":", 1)[1]))
+        pop_backup(cl.api, ns, name, int(backup.split(":", 1)[1]))
     return f"updated {where} ({key}){kept}"

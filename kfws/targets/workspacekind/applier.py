@@ -48,7 +48,7 @@ def write_change(change: Change, ctx: ApplyContext, namespace: str) -> str:
         )
     server_side_apply(api, name, body, dry_run=True)
     n = push_backup(
-        ctx.clients.core, namespace, backup_name(name), "values.json", payload(live),
+        api, namespace, backup_name(name), "values.json", payload(live),
         by=ctx.clients.identity(),
     )  # fmt: skip
     ctx.lock.renew()

@@ -26,18 +26,19 @@ PREFIX = BACKUP_PREFIX + backup_name("")
 
 def _kept(cl: Clients, ns: str) -> list[tuple[str, list[tuple[int, dict[str, Any], str | None]]]]:
     """(kind, [(n, history entry, kept text)...] oldest first) for each kind with backups."""
-    from kfws.observe.cluster import REQUEST_TIMEOUT, api_errors
+    from kfws.observe import kube_api
+    from kfws.observe.cluster import api_errors
 
     with api_errors("list", "configmaps", ns):
-        cms = cl.core.list_namespaced_config_map(ns, _request_timeout=REQUEST_TIMEOUT).items
+        cms = kube_api.list_items(cl.api, kube_api.CONFIG_MAPS, namespace=ns)
     out = []
     for cm in cms:
-        name = str(cm.metadata.name)
+        name = str(kube_api.field(cm, "metadata", "name"))
         if not name.startswith(PREFIX):
             continue
         kind = name[len(PREFIX) :]
-        _, history = read_backup(cl.core, ns, backup_name(kind))
-        data = cm.data or {}
+        _, history = read_backup(cl.api, ns, backup_name(kind))
+        data = kube_api.str_map(cm.get("data"))
         entries = []
         for e in history:
             try:
@@ -138,5 +139,5 @@ def rollback(
     ) as ctx:
         for change, backup, n in restores:
             done.append(write_change(change, ctx, cluster.namespace))
-            pop_backup(ctx.clients.core, cluster.namespace, backup, n)
+            pop_backup(ctx.clients.api, cluster.namespace, backup, n)
     return done

@@ -60,10 +60,8 @@ def closed_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -> None:
-    """Guards the speed of a cluster-only plan without timing it: the typed Kubernetes API
-    classes and their pydantic models (seconds to import), the Docker SDK, deepdiff and the
-    engine client stay out of the process."""
+def run_closed(script: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`script` in a fresh interpreter whose kubeconfig names a closed port."""
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(
         json.dumps(
@@ -80,8 +78,8 @@ def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -
         )
     )
     env = {"KUBECONFIG": str(kubeconfig), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
-    proc = subprocess.run(
-        [sys.executable, "-c", PLAN_PATH],
+    return subprocess.run(
+        [sys.executable, "-c", script],
         capture_output=True,
         text=True,
         env=env,
@@ -89,6 +87,13 @@ def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -
         check=False,
         timeout=300,
     )
+
+
+def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -> None:
+    """Guards the speed of a cluster-only plan without timing it: the typed Kubernetes API
+    classes and their pydantic models (seconds to import), the Docker SDK, deepdiff and the
+    engine client stay out of the process."""
+    proc = run_closed(PLAN_PATH, tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "cannot reach the Kubernetes API to list deployments" in proc.stderr
     assert "cannot reach the Kubernetes API to list notebooks" in proc.stderr
@@ -102,3 +107,59 @@ def test_the_cluster_plan_path_imports_no_models_and_no_engine(tmp_path: Path) -
         or m.startswith("kfws.observe.engine")
     )
     assert heavy == []
+
+
+# What apply, rollback, drift, unlock and prune's backup lookup import, each run to its first
+# request (refused: the port is closed; the env tests run them against the real API server).
+WRITE_PATH = textwrap.dedent(
+    """
+    import json, sys
+    from kfws.errors import ClusterError
+    from kfws.observe.backups import backup_texts
+    from kfws.observe.cluster import acting_identity, load_api
+    from kfws.spec.model import ClusterSpec
+    from kfws.targets.backups import push_backup
+    from kfws.targets.clients import Clients
+    from kfws.targets.lock import unlock
+    from kfws.targets.run import locked
+    from kfws.targets.spawner import apply, drift, rollback
+    from kfws.targets.spawner.restart import restart_webapp
+    from kfws.targets.spawner.write import write_config
+    cl = Clients.connect(None)
+    print("identity", acting_identity(cl.api, None), file=sys.stderr)
+    for step in (
+        lambda: unlock(ClusterSpec(namespace="kf"), context=None),
+        lambda: locked("kf", context=None, lock_timeout=1, rollout_timeout=1,
+                       reporter=None).__enter__(),
+        lambda: backup_texts("kf", context=None),
+        lambda: push_backup(cl.api, "kf", "cm", "k", "text"),
+    ):
+        try:
+            step()
+        except ClusterError as e:
+            print(e.message, file=sys.stderr)
+    print(json.dumps(sorted(sys.modules)))
+    """
+)
+
+
+def test_the_cluster_write_paths_import_no_typed_api(tmp_path: Path) -> None:
+    """apply, rollback, drift, unlock and prune read and write as JSON through kube_api: the
+    typed CoreV1Api / AppsV1Api / CoordinationV1Api and their models stay out of the process."""
+    proc = run_closed(WRITE_PATH, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert "identity kubeconfig user u\n" in proc.stderr  # no review: the kubeconfig's user
+    # unlock, then apply's lock: a clean error each, no traceback (both were one before)
+    assert proc.stderr.count("cannot reach the Kubernetes API to get leases/kfws-apply") == 2
+    assert "cannot reach the Kubernetes API to list configmaps" in proc.stderr
+    assert "cannot reach the Kubernetes API to get configmaps/kfws-backup-cm" in proc.stderr
+    modules = set(json.loads(proc.stdout))
+    assert {"kubernetes.client.api_client", "kfws.targets.spawner.write"} <= modules
+    assert (
+        sorted(
+            m
+            for m in modules
+            if m.startswith(("kubernetes.client.api.", "kubernetes.client.models."))
+        )
+        == []
+    )
