@@ -410,12 +410,12 @@ def test_from_an_unknown_bare_word_is_refused_with_a_guess(tmp_path: Path) -> No
             "images[1].from: 'bsae' is not a managed image's name; did you mean 'base'?",
         )
     ]
-    found = problems(tmp_path, HEAD + "  - name: nb\n    from: python\n")
+    found = problems(tmp_path, HEAD + "  - name: nb\n    from: python\n  - name: b\n    from: nb\n")
     assert found == [
         (
             at(tmp_path, 7, 5),
-            "images[0].from: 'python' is not a managed image's name (nb); for another image give "
-            "a full reference (registry/path:tag)",
+            "images[0].from: 'python' is not a managed image's name (b, nb); for another image "
+            "give a full reference (registry/path:tag)",
         )
     ]
 

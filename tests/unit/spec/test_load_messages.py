@@ -96,9 +96,14 @@ CASES: list[tuple[str, str | bytes, list[tuple[str, str]]]] = [
     ),
     (
         "duplicate-nested",
-        HEAD + "cluster:\n  namespace: a\n\n  namespace: b\n  context: c\n",
-        [("6:3", "cluster: duplicate key 'namespace' (first at line 4); YAML would keep only the "
-          "last one")],
+        HEAD + "cluster:\n  namespace: a\n\n  namespace: b\n  context: !!binary aGk=\n",
+        [
+            ("6:3", "cluster: duplicate key 'namespace' (first at line 4); YAML would keep only "
+             "the last one"),
+            # the keys after a duplicate are still read
+            ("7:12", "cluster.context: the tag tag:yaml.org,2002:binary is not allowed (plain "
+             "YAML only)"),
+        ],
     ),
     (
         "merge-key",
