@@ -871,3 +871,29 @@ def test_only_trailing_slashes_are_taken_off_a_cache_registry(tmp_path: Path) ->
             "lower case",
         )
     ]
+
+
+def test_an_own_repository_is_checked_without_a_default_registry(tmp_path: Path) -> None:
+    text = (
+        "apiVersion: kfws/v1alpha1\nkind: Workspace\nimages:\n"
+        "  - name: a\n    from: reg.example.com/b:1\n    repository: team/a\n"
+    )
+    assert problems(tmp_path, text) == [
+        (
+            at(tmp_path, 6, 5),
+            "images[0].repository: the repository 'team/a' must start with a registry host "
+            "(e.g. registry.example.com/team/a)",
+        )
+    ]
+
+
+def test_only_trailing_slashes_are_taken_off_the_default_registry(tmp_path: Path) -> None:
+    text = HEAD.replace("reg.example.com/team", "reg.example.com/tX//")
+    found = problems(tmp_path, text + "  - name: nb\n    from: reg.example.com/b:1\n")
+    assert found == [
+        (
+            at(tmp_path, 6, 5),
+            "images[0]: the repository 'reg.example.com/tX/nb': repository paths must be lower "
+            "case",
+        )
+    ]
