@@ -335,7 +335,9 @@ def test_a_repository_is_a_full_name_without_tag(
     assert found == [(at(tmp_path, 8, 5), f"images[0].repository: {message}")]
 
 
-@pytest.mark.parametrize("repository", ["localhost/nb", "127.0.0.1:5000/nb", "reg.example.com/nb"])
+@pytest.mark.parametrize(
+    "repository", ["localhost/nb", "127.0.0.1:5000/nb", "reg.example.com/nb", "registry:5000/nb"]
+)
 def test_a_registry_host_is_a_dotted_name_a_port_or_localhost(
     tmp_path: Path, repository: str
 ) -> None:
@@ -896,4 +898,19 @@ def test_only_trailing_slashes_are_taken_off_the_default_registry(tmp_path: Path
             "images[0]: the repository 'reg.example.com/tX/nb': repository paths must be lower "
             "case",
         )
+    ]
+
+
+def test_a_pip_file_must_be_a_file(tmp_path: Path) -> None:
+    (tmp_path / "reqs").mkdir()
+    found = problems(
+        tmp_path,
+        HEAD + "  - name: nb\n    from: reg.example.com/b:1\n    pip: [-r nope.txt, -c reqs]\n",
+    )
+    assert found == [
+        (
+            at(tmp_path, 8, 11),
+            f"images[0].pip[0]: the pip file {tmp_path / 'nope.txt'} does not exist",
+        ),
+        (at(tmp_path, 8, 24), f"images[0].pip[1]: the pip file {tmp_path / 'reqs'} does not exist"),
     ]
