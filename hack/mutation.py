@@ -6,7 +6,10 @@ with -x so a mutant dies at its first failing test. A mutant that no test notice
 Score = (killed + timed out) / all mutants. It is slow (one test run per mutant), so it is not
 part of `make test`; MODULES="kfws/reference.py kfws/drift.py" runs a subset.
 
-mutmut edits the source file in place, so it runs in a scratch copy of the tree (under /tmp):
+By default each mutant runs in a process forked from one that already imported pytest and the
+libraries (mutation_fork.py: the mutated module served from memory, no file changed).
+MUTATION_RUNNER=mutmut runs `mutmut run` instead (a fresh pytest per mutant, the file edited in
+place, several times slower: README). Both run in a scratch copy of the tree (under /tmp):
 you can keep editing and committing while it runs.
 """
 
@@ -21,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from mutation_fork import BaselineFailed, Outcome, preload, run_module
+
 SOURCE = Path(__file__).resolve().parent.parent
 ROOT = SOURCE  # main() points it at the scratch copy
 VENV_BIN = Path(sys.executable).parent
@@ -30,6 +35,20 @@ DEFAULT_MODULES = (
     "kfws/spec kfws/plan kfws/images kfws/render"
 )
 STATUSES = ("killed", "timeout", "suspicious", "survived", "skipped")
+RUNNER = os.environ.get("MUTATION_RUNNER", "fork")
+# only pass/fail counts: plain asserts (no rewriting of every test module on each run) and
+# no Hypothesis reporting plugin cut the CPU per mutant by ~4x (1.8 s -> 0.4 s for a file)
+PYTEST_ARGS = [
+    "-x",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    "--assert=plain",
+    "-p",
+    "no:hypothesispytest",
+    "-m",
+    "not env and not fuzz",
+]
 
 
 def source_files(arg: str) -> list[Path]:
@@ -101,20 +120,28 @@ def run_mutmut(command: list[str], errors: Path) -> bool:
     return False
 
 
-def run_one(src: Path) -> dict[str, list[str]]:
+def run_one(src: Path) -> Outcome | None:
     rel = str(src.relative_to(ROOT))
     tests = mirror_tests(src)
     if not tests:
         print(f"{rel}: no mirror tests under tests/unit, every mutant would survive; skipped")
-        return {}
+        return None
+    if RUNNER != "mutmut":
+        outcome = run_module(ROOT, src, [*PYTEST_ARGS, *tests])
+        if not outcome.statuses:
+            print(f"{rel}: not measured: mutmut found no mutants", flush=True)
+            return None
+        return outcome
+    return run_mutmut_in_place(src, tests)
+
+
+def run_mutmut_in_place(src: Path, tests: list[str]) -> Outcome | None:
+    rel = str(src.relative_to(ROOT))
     (ROOT / ".mutmut-cache").unlink(missing_ok=True)
     # through this script's --pytest mode: mutmut 2 counts only exit code 1 as "killed", so a
     # mutant that breaks collection (pytest exit 2, e.g. a dropped @dataclass) would "survive"
-    runner = f"{VENV_BIN / 'python'} {ROOT / 'hack' / 'mutation.py'} --pytest -x -q "
-    # only pass/fail counts: plain asserts (no rewriting of every test module on each run) and
-    # no Hypothesis reporting plugin cut the CPU per mutant by ~4x (1.8 s -> 0.4 s for a file)
-    runner += "-p no:cacheprovider --assert=plain -p no:hypothesispytest "
-    runner += "-m 'not env and not fuzz' " + " ".join(tests)
+    runner = f"{VENV_BIN / 'python'} {ROOT / 'hack' / 'mutation.py'} --pytest "
+    runner += " ".join(PYTEST_ARGS[:-1]) + " '" + PYTEST_ARGS[-1] + "' " + " ".join(tests)
     command = [
         str(VENV_BIN / "mutmut"),
         "run",
@@ -144,8 +171,9 @@ def run_one(src: Path) -> dict[str, list[str]]:
         # mutmut 2 parses with parso, which does not know `match` statements: say so, no 100%
         why = (errors.read_text().strip().splitlines() or ["no mutants"])[-1][:160]
         print(f"{rel}: not measured: {why}", flush=True)
-        return {}
-    return result
+        return None
+    diffs = {mid: mutmut("show", mid).rstrip() for mid in result["survived"]}
+    return Outcome({s: ids for s, ids in result.items() if ids}, diffs)
 
 
 def main() -> int:
@@ -161,7 +189,12 @@ def main() -> int:
     )
     shutil.copytree(SOURCE, ROOT, ignore=skip)
     try:
+        if RUNNER != "mutmut":
+            preload(ROOT)
         return report(modules)
+    except BaselineFailed as failed:
+        print(f"make mutation: {failed}\nfix the tests first: no score is measured", flush=True)
+        return 1
     finally:
         shutil.rmtree(ROOT.parent, ignore_errors=True)
 
@@ -172,18 +205,19 @@ def report(modules: list[str]) -> int:
     for arg in modules:
         for src in source_files(arg):
             t0 = time.monotonic()
-            result = run_one(src)
-            if not result:
+            outcome = run_one(src)
+            if outcome is None:
                 continue
+            result = outcome.statuses
             # "suspicious" is mutmut's name for killed, but slowly (a loaded machine): caught
-            caught = sum(len(result[s]) for s in ("killed", "timeout", "suspicious"))
-            total = caught + len(result["survived"])
+            caught = sum(len(result.get(s, [])) for s in ("killed", "timeout", "suspicious"))
+            total = caught + len(result.get("survived", []))
             rel = str(src.relative_to(ROOT))
             rows.append((rel, caught, total, time.monotonic() - t0))
             print(f"{rel}: {caught}/{total} caught", flush=True)
-            for mid in result["survived"]:
+            for mid in result.get("survived", []):
                 print(f"--- survived in {rel}: mutant {mid}")
-                print(mutmut("show", mid).rstrip(), flush=True)
+                print(outcome.diffs[mid], flush=True)
     print("\nmodule                              caught/total  score   time")
     for rel, caught, total, secs in rows:
         score = 100.0 * caught / total if total else 100.0
