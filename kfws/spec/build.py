@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from kfws.targets.workspacekind.model import KindSpec
 
 
+DEFAULT_CACHE_SUFFIX = "-buildcache:latest"  # the registry cache beside each image
+
+
 def build_spec(located: Located, path: Path, digest: str, problems: _Problems) -> Spec:
     doc: dict[str, Any] = located.data
     root = path.parent
@@ -181,9 +184,13 @@ def _buildkit_options(
     if cache is False:
         return replace(image, cache=None)
     if cache is None:
-        # next to the image: a bad repository is reported at the repository, not as a `cache`
-        # the file does not have
-        return replace(image, cache=f"{image.repository}:buildcache")
+        # next to the image, in a repository of its own: a bad repository is reported at the
+        # repository, not as a `cache` the file does not have. Not `<repository>:buildcache`:
+        # BuildKit exports the cache while it pushes the image, and the distribution registry
+        # rewrites a repository's blob link file on every upload of that blob, so a manifest
+        # PUT racing a cache upload of one of its layers in the same repository read a
+        # half-written link and was refused ("provided digest did not match uploaded content")
+        return replace(image, cache=f"{image.repository}{DEFAULT_CACHE_SUFFIX}")
     if "cache" in own:
         ref = str(cache["registry"])
         if not _has_tag(ref):

@@ -161,6 +161,10 @@ def test_cache_and_secret_mounts_a_heredoc_and_a_target_and_the_secret_is_nowher
     assert labels["dev.kfws.image-name"] == "tool"
     assert tag.removeprefix("kfws1-") in labels["dev.kfws.input-digest"]
     assert "dockerfile" in json.loads(labels["dev.kfws.inputs"])
+    # the registry cache went to a repository of its own beside the image's, never into it
+    # (in one repository, the cache's uploads raced the image's manifest; see spec/build.py)
+    assert get_json(registry, f"{repo}/tags/list")["tags"] == [tag]
+    assert get_json(registry, f"{repo}-buildcache/tags/list")["tags"] == ["latest"]
 
     # the value is in no layer (compressed or not), label, log, plan or output
     token = secret.encode()

@@ -738,7 +738,7 @@ def test_an_image_platforms_win_over_the_top_level(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("own", "top", "cache"),
     [
-        ("", "", "reg.example.com/team/nb:buildcache"),
+        ("", "", "reg.example.com/team/nb-buildcache:latest"),
         ("    cache: false\n", "{cache: {registry: reg.example.com/c}}", None),
         ("    cache: {registry: reg.example.com/c/nb}\n", "", "reg.example.com/c/nb:buildcache"),
         (

@@ -25,8 +25,8 @@ def test_nothing_said_no_engine_and_the_cache_next_to_each_image(tmp_path: Path)
     spec = load(tmp_path, GOOD)
     assert spec.build.engine is None and spec.build.secrets == ()
     assert {i.name: i.cache for i in spec.images} == {
-        "nb": "reg.example.com/team/nb:buildcache",
-        "tools": "reg.example.com/team/tools:buildcache",
+        "nb": "reg.example.com/team/nb-buildcache:latest",
+        "tools": "reg.example.com/team/tools-buildcache:latest",
     }
 
 
