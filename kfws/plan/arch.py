@@ -32,7 +32,7 @@ def arch_of(platform: str) -> str:
 def _platforms(platforms: Sequence[str]) -> str:
     shown = ", ".join(platforms[:MAX_SHOWN])
     more = f" and {len(platforms) - MAX_SHOWN} more" if len(platforms) > MAX_SHOWN else ""
-    return (shown + more) or "no platform"
+    return shown + more  # never empty: mismatch and partial judge known platforms only
 
 
 def mismatch(

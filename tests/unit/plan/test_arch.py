@@ -14,12 +14,13 @@ from kfws.plan.arch import (
     arch_of,
     arch_warnings,
     build_mismatches,
+    built_platforms,
     judge,
     mismatch,
     partial,
 )
 from kfws.plan.build import make_plan
-from kfws.plan.model import ChangeKind
+from kfws.plan.model import Change, ChangeKind, ClusterKind
 from kfws.spec.model import SpawnerGroup, SpawnerSpec, Spec
 from tests.unit.factories import REGISTRY, cluster_state, image, inputs, observed, spec, state
 
@@ -192,3 +193,45 @@ def test_kfws_check_fails_an_image_no_node_runs_and_notes_one_some_nodes_cannot(
         "the amd64 ones",
     ]
     assert judge(platforms, []) == ({}, [])  # nodes unknown: nothing judged
+
+
+def test_many_platforms_are_listed_up_to_eight_then_counted() -> None:
+    nine = [f"linux/arch{i}" for i in range(9)]
+    assert mismatch(REF, nine, ["amd64"]) == (
+        "reg/team/nb:1 provides linux/arch0, linux/arch1, linux/arch2, linux/arch3, linux/arch4, "
+        "linux/arch5, linux/arch6, linux/arch7 and 1 more, and the cluster's nodes are amd64: no "
+        "node can run it (build it for one of them, e.g. `platform: linux/amd64`, or as a "
+        "multi-platform image)"
+    )
+    # exactly eight: all listed, nothing counted; two: no "only"
+    assert "linux/arch7, and the cluster's" in str(mismatch(REF, nine[:8], ["amd64"]))
+    assert mismatch(REF, nine[:2], ["amd64"]) == (
+        "reg/team/nb:1 provides linux/arch0, linux/arch1, and the cluster's nodes are amd64: no "
+        "node can run it (build it for one of them, e.g. `platform: linux/amd64`, or as a "
+        "multi-platform image)"
+    )
+
+
+def test_partial_lists_every_node_architecture_on_each_side() -> None:
+    nodes = ["amd64", "arm64", "s390x", "ppc64le"]
+    assert partial(REF, ["linux/amd64", "linux/arm64"], nodes) == (
+        "reg/team/nb:1 provides linux/amd64, linux/arm64: notebooks with it run only on the "
+        "amd64, arm64 nodes, not on the s390x, ppc64le ones"
+    )
+
+
+def test_only_image_changes_are_judged_by_their_build_platforms() -> None:
+    """A cluster change whose details carry a name that is also a managed image's (a
+    WorkspaceKind called like an image) is not an image build."""
+    kind = ClusterKind("update-thing", "thing")
+    cluster = Change(kind, "thing/nb", "r", details={"name": "nb"})
+    build = Change(ChangeKind.BUILD_IMAGE, NB, "r", details={"name": "nb"})
+    seen = dataclasses.replace(
+        observed(),
+        node_archs=("amd64",),
+        build_platforms={"nb": BuildPlatforms(("linux/arm64",), "as the workspace sets")},
+    )
+    assert built_platforms([cluster], seen) == {}
+    assert build_mismatches([cluster], seen) == {}
+    assert built_platforms([cluster, build], seen) == {NB: seen.build_platforms["nb"]}
+    assert build_mismatches([cluster, build], seen) == {"nb": BUILT_ARM}
