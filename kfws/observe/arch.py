@@ -125,26 +125,33 @@ def observe_refs_architectures(
     return nodes, observe_platforms(client, refs, parallelism)
 
 
+def offered_options(spec: Spec) -> set[str]:
+    """What the workspace offers users: the spawner groups' options and the image values of
+    its WorkspaceKinds (a managed image's name or a full reference), alike."""
+    options = {o for group in spec.spawner.groups for o in group.options}
+    options.update(value.image for kind in spec.workspace_kinds for value in kind.images)
+    return options
+
+
 def offered_refs(spec: Spec, observed: Observed) -> list[str]:
-    """The references the spawner will offer whose image the registry already holds: managed
+    """The references the workspace will offer whose image the registry already holds: managed
     images not (re)built by this plan, and external options that resolved."""
     names = {i.name for i in spec.images}
     refs: set[str] = set()
-    for group in spec.spawner.groups:
-        for option in group.options:
-            if option in names:
-                state = observed.images[option]
-                if state.registry_digest is not None:
-                    refs.add(state.reference)
-            elif (ext := observed.externals.get(option)) is not None and ext.digest is not None:
-                refs.add(option)
+    for option in offered_options(spec):
+        if option in names:
+            state = observed.images[option]
+            if state.registry_digest is not None:
+                refs.add(state.reference)
+        elif (ext := observed.externals.get(option)) is not None and ext.digest is not None:
+            refs.add(option)
     return sorted(refs)
 
 
 def may_build(spec: Spec, observed: Observed) -> list[str]:
-    """The managed images the spawner offers that a plan builds, rebuilds or pushes (the tag
+    """The managed images the workspace offers that a plan builds, rebuilds or pushes (the tag
     is missing, or an explicit tag holds other inputs): their platforms are the build's."""
-    offered = {o for group in spec.spawner.groups for o in group.options}
+    offered = offered_options(spec)
     out: list[str] = []
     for image in spec.images:
         state, inputs = observed.images.get(image.name), observed.inputs.get(image.name)

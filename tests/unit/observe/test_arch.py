@@ -7,9 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from kfws.observe.arch import may_build, observe_build_platforms, worker_platform
+from kfws.observe.arch import may_build, observe_build_platforms, offered_refs, worker_platform
 from kfws.observe.model import BuildPlatforms
 from kfws.spec.model import SpawnerGroup, SpawnerSpec
+from kfws.targets.workspacekind.model import DeclaredImage, KindSpec
 from tests.unit.factories import image, inputs, observed, spec, state
 
 DIGEST = "sha256:" + "1" * 64  # inputs("…") digest
@@ -28,6 +29,21 @@ def test_the_offered_images_a_plan_may_build() -> None:
         (inputs("hidden"), state("r/hidden:kfws1-1")),
     )
     assert may_build(ws, seen) == ["missing", "v1"]
+
+
+def test_images_only_a_workspacekind_offers_are_judged_too() -> None:
+    """Notebooks 2.0: a WorkspaceKind's image values are offered like spawner options."""
+    kind = KindSpec("jupyterlab", (DeclaredImage("lab", "lab"), DeclaredImage("new", "new")))
+    ws = dataclasses.replace(
+        spec(image("lab"), image("new"), image("unused")), workspace_kinds=(kind,)
+    )
+    seen = observed(
+        (inputs("lab"), state("r/lab:kfws1-1", registry="sha256:aa")),
+        (inputs("new"), state("r/new:kfws1-1")),
+        (inputs("unused"), state("r/unused:kfws1-1", registry="sha256:bb")),
+    )
+    assert offered_refs(ws, seen) == ["r/lab:kfws1-1"]  # held by the registry: its platforms
+    assert may_build(ws, seen) == ["new"]  # to be built: its build's platforms
 
 
 def test_a_build_produces_its_own_platforms_else_its_builder_s_asked_once() -> None:
