@@ -26,6 +26,7 @@ import yaml
 
 from kfws.errors import SpecError
 from kfws.spec.model import Spec
+from kfws.spec.yaml_chars import first_unprintable
 
 MAX_BYTES = 1 << 20
 MAX_NODES = 50_000  # after alias expansion; a real workspace has a few hundred
@@ -139,7 +140,13 @@ def _compose(text: str, file: str, problems: _Problems) -> yaml.Node | None:
         where = f"{file}:{mark.line + 1}:{mark.column + 1}" if mark else f"{file}:1:1"
         problems.add(where, None, f"not valid YAML: {e.problem or e.context}")
     except yaml.YAMLError as e:
-        problems.add(f"{file}:1:1", None, f"not valid YAML: {e}")
+        # a reader error has a position (in units that depend on the reader), not a mark:
+        # locate the refused character in the decoded text instead
+        bad = first_unprintable(text)
+        if bad is not None:
+            problems.add(f"{file}:{bad.line}:{bad.column}", None, f"not valid YAML: {bad.message}")
+        else:
+            problems.add(f"{file}:1:1", None, f"not valid YAML: {str(e).splitlines()[0]}")
     return None
 
 

@@ -33,6 +33,7 @@ import yaml
 
 from kfws.errors import ClusterError
 from kfws.spec.model import GROUP_KEYS, GroupKey
+from kfws.spec.yaml_chars import first_unprintable
 
 ROOT_KEY = "spawnerFormDefaults"
 DEFAULT_WHERE = "spawner_ui_config.yaml"
@@ -206,6 +207,11 @@ def _compose(text: str, where: str) -> yaml.MappingNode:
 
 
 def _check_bounds_safely(text: str, where: str) -> None:
+    # before any parser: PyYAML reports a refused character by a position, not a line, and
+    # libyaml can't even encode a lone surrogate (a JSON "\ud800" escape) to read it
+    bad = first_unprintable(text)
+    if bad is not None:
+        raise _not_yaml(where, f" at line {bad.line}, column {bad.column}: {bad.message}")
     try:
         _check_bounds(text, where)
     except yaml.YAMLError as e:

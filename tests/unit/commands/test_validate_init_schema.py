@@ -119,3 +119,23 @@ def test_dockerfile_that_is_not_utf8_is_an_error_not_a_crash(
     assert main(["dockerfile", "tools", "-f", str(path)]) == 1
     err = capsys.readouterr().err
     assert "UTF-8" in err and "Traceback" not in err
+
+
+def test_validate_places_a_control_character_at_its_line_and_column(tmp_path: Path) -> None:
+    # the real command in a process of its own: exit code, whole message, no traceback
+    path = tmp_path / "workspace.yaml"
+    path.write_bytes(b"apiVersion: kfws/v1alpha1\nkind: Workspace\nx: caf\xc3\xa9 a\x07b\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "kfws", "validate", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: 1 problem in the workspace file:\n"
+        f"  {path}:3:10: not valid YAML: U+0007 (a control character) is not allowed in YAML; "
+        'delete it, or write it as "\\x07" inside a double-quoted string\n'
+        "  hint: fix these in the workspace file; `kfws schema` prints the format\n"
+    )

@@ -35,6 +35,7 @@ def refused(tmp: Path, content: str | bytes) -> list[tuple[str, str]]:
     return found(path)
 
 
+BELL = 'delete it, or write it as "\\x07" inside a double-quoted string'
 INDENT_TAB = "a tab in indentation; YAML indents with spaces"
 ALIAS_BOMB = "more than 50000 values after expanding aliases (an alias bomb?)"
 CONTROL = (
@@ -76,11 +77,23 @@ CASES: list[tuple[str, str | bytes, list[tuple[str, str]]]] = [
         HEAD + "x: {a: 1\ny: 2\n",
         [("4:2", "not valid YAML: did not find expected ',' or '}'")],
     ),
+    # a character YAML refuses: PyYAML gives only a position (in bytes from libyaml), kfws
+    # finds its line and column in the text it decoded
     (
         "reader-error",
-        HEAD + "x: a\x07b\n",
-        [("1:1", "not valid YAML: unacceptable character #x0007: control characters are not "
-          "allowed\n  in \"<unicode string>\", position 46")],
+        HEAD + "x: caf\u00e9 a\x07b\n",
+        [("3:10", f"not valid YAML: U+0007 (a control character) is not allowed in YAML; {BELL}")],
+    ),
+    (
+        "reader-error-after-bom",
+        "\ufeffx: \x1b[31m\n",
+        [("1:4", "not valid YAML: U+001B (escape) is not allowed in YAML; delete it, or write "
+          'it as "\\x1b" inside a double-quoted string')],
+    ),
+    (
+        "reader-error-non-character",
+        HEAD + "\nx: a\uffffb\n",
+        [("4:5", "not valid YAML: U+FFFF (not a character) is not allowed in YAML; delete it")],
     ),
     (
         "empty",

@@ -178,8 +178,17 @@ def test_a_shared_alias_outside_the_owned_part_is_read() -> None:
         ("a: [b, {c: d]\n", " at line 1, column 13: did not find expected ',' or '}'"),
         # a cycle: no reader can expand it
         ("x: &x [*x]\nspawnerFormDefaults: {}\n", ": an alias refers to a node that contains it"),
-        # a reader error has no place
-        ("a: \x07\n", ": unacceptable character #x0007: control characters are not allowed"),
+        # a character YAML refuses: PyYAML gives only a position, kfws finds its line and column
+        (
+            "spawnerFormDefaults: {}\nx: 1\ny: caf\u00e9 a\x07b\n",
+            " at line 3, column 10: U+0007 (a control character) is not allowed in YAML; delete "
+            'it, or write it as "\\x07" inside a double-quoted string',
+        ),
+        # a lone surrogate (a JSON "\ud800" escape in the ConfigMap): libyaml can't even encode it
+        (
+            'spawnerFormDefaults: {}\nx: "a\ud800"\n',
+            " at line 2, column 6: U+D800 (a lone surrogate) is not allowed in YAML; delete it",
+        ),
         (
             "x: !custom 1\nspawnerFormDefaults: {}\n",
             " at line 1, column 4: could not determine a constructor for the tag '!custom'",
