@@ -83,8 +83,24 @@ def arm64_node() -> Iterator[str]:
             ),
         )
     )
-    # KWOK plays it; its report is what the kubelet would say of an arm64 machine
+
+    # KWOK plays it; its report is what the kubelet would say of an arm64 machine. KWOK's
+    # node-initialize stage writes `architecture: amd64` when it read none, and it may have read
+    # the node before this patch: wait until KWOK has made it Ready, then (again) until it reports
+    # arm64, patching it once more if KWOK's write came last
+    def ready_arm64() -> bool:
+        node = core.read_node_status(name)
+        conditions = node.status.conditions or []
+        if not any(c.type == "Ready" and c.status == "True" for c in conditions):
+            return False
+        info = node.status.node_info
+        if info is not None and info.architecture == "arm64":
+            return True
+        core.patch_node_status(name, {"status": {"nodeInfo": {"architecture": "arm64"}}})
+        return False
+
     core.patch_node_status(name, {"status": {"nodeInfo": {"architecture": "arm64"}}})
+    k8s.wait_for(f"KWOK to run node {name} as arm64", ready_arm64, timeout=120)
     yield name
     core.delete_node(name)
 
