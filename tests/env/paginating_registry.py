@@ -9,13 +9,11 @@ Docker Hub) paginate. Everything but the paging itself comes from the real regis
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-import requests
+from tests.env.proxy_double import PassThrough, serving
 
 DEFAULT_PAGE = 50  # what the double sends when the client gives no n
 
@@ -24,36 +22,12 @@ DEFAULT_PAGE = 50  # what the double sends when the client gives no n
 def paginating_registry(upstream: str) -> Iterator[tuple[str, list[str]]]:
     """Yields (host:port of the double, the list of tag-list URLs clients asked for)."""
     asked: list[str] = []
-    session = requests.Session()
 
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # quiet
-            pass
-
-        def _forward(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else None
-            headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-            r = session.request(
-                self.command,
-                f"http://{upstream}{self.path}",
-                headers=headers,
-                data=body,
-                allow_redirects=False,
-                timeout=30,
-            )
-            self.send_response(r.status_code)
-            for k, v in r.headers.items():
-                if k.lower() not in ("transfer-encoding", "connection", "content-encoding"):
-                    self.send_header(k, v)
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(r.content)
-
+    class Handler(PassThrough):
         def _tags(self) -> None:
             parts = urlsplit(self.path)
             asked.append(self.path)
-            r = session.get(f"http://{upstream}{parts.path}", timeout=30)
+            r = self.session.get(f"http://{upstream}{parts.path}", timeout=30)
             if r.status_code != 200:
                 self._forward()
                 return
@@ -78,14 +52,7 @@ def paginating_registry(upstream: str) -> Iterator[tuple[str, list[str]]]:
             else:
                 self._forward()
 
-        do_HEAD = do_DELETE = do_PUT = do_POST = do_PATCH = _forward
+        do_HEAD = do_DELETE = do_PUT = do_POST = do_PATCH = PassThrough._forward
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}", asked
-    finally:
-        server.shutdown()
-        server.server_close()
-        session.close()
+    with serving(Handler, upstream) as address:
+        yield address, asked

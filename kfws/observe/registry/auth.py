@@ -20,7 +20,7 @@ import requests
 
 from kfws.errors import RegistryError
 from kfws.observe.docker_auth import Credentials, DockerConfig
-from kfws.observe.registry import messages
+from kfws.observe.registry import bodies, messages
 from kfws.observe.registry.challenge import Challenge
 from kfws.observe.registry.endpoint import Endpoint, Endpoints
 from kfws.observe.registry.transport import Transport
@@ -158,6 +158,7 @@ class Authenticator:
         service = challenge.service
         headers = {"Accept": "application/json"}
         timeout = self._transport.timeout
+        token_for = f"a token for {what} (from its token service {realm_host})"
         try:
             if creds is not None and creds.identity_token:
                 form = {
@@ -168,8 +169,9 @@ class Authenticator:
                     **({"service": service} if service else {}),
                 }
                 r = self._transport.once(
-                    "POST", realm, data=form, headers=headers, verify=realm_reg.verify
-                )
+                    "POST", realm, bodies.TOKEN, reg.host, token_for,
+                    data=form, headers=headers, verify=realm_reg.verify,
+                )  # fmt: skip
             else:
                 params: dict[str, str | list[str]] = {"scope": scope.split(" ")}
                 if service:
@@ -178,8 +180,8 @@ class Authenticator:
                 if basic:
                     params["account"] = basic[0]
                 r = self._transport.once(
-                    "GET", realm, params=params, headers=headers, verify=realm_reg.verify,
-                    auth=basic,
+                    "GET", realm, bodies.TOKEN, reg.host, token_for,
+                    params=params, headers=headers, verify=realm_reg.verify, auth=basic,
                 )  # fmt: skip
         except requests.exceptions.SSLError as e:
             raise messages.tls_error(realm_reg, f"the token service of {reg.host}", e) from None

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import requests
 
 from kfws.errors import RegistryError
-from kfws.observe.registry import messages
+from kfws.observe.registry import bodies, messages
 from kfws.observe.registry.auth import Authenticator
 from kfws.observe.registry.challenge import parse_www_authenticate
 from kfws.observe.registry.endpoint import Endpoints
@@ -122,7 +122,9 @@ class RegistryClient:
         cached = self._configs.get((host, name, digest))
         if cached is not None:
             return cached
-        r = self._send("GET", host, f"/v2/{name}/blobs/{digest}", name=name, what=what)
+        r = self._send(
+            "GET", host, f"/v2/{name}/blobs/{digest}", name=name, what=what, limit=bodies.CONFIG
+        )
         if r.status_code != 200:
             raise messages.unexpected(host, what, r, "reading the image config")
         body = verified(r.content, digest, host, f"the config blob of {what}")
@@ -275,7 +277,10 @@ class RegistryClient:
                     hint="the registry's pagination loops; report it to its operators",
                 )
             seen.add(path)
-            r = self._send("GET", host, path, name=name, what=what, accept="application/json")
+            r = self._send(
+                "GET", host, path, name=name, what=what, accept="application/json",
+                limit=bodies.TAG_PAGE,
+            )  # fmt: skip
             if _missing(r):
                 return tags
             if r.status_code != 200:
@@ -295,8 +300,9 @@ class RegistryClient:
             raise ValueError(f"not a digest: {digest!r}")
         what = image_ref(repository, digest)
         r = self._send(
-            "DELETE", host, f"/v2/{name}/manifests/{digest}", name=name, what=what, actions="delete"
-        )
+            "DELETE", host, f"/v2/{name}/manifests/{digest}", name=name, what=what,
+            actions="delete", limit=bodies.EMPTY,
+        )  # fmt: skip
         if r.status_code in (200, 202, 204):
             r.close()
             return True
@@ -395,10 +401,12 @@ class RegistryClient:
         cancel: threading.Event | None = None,
         actions: str = "pull",
         accept: str = MANIFEST_ACCEPT,
+        limit: bodies.Limit = bodies.MANIFEST,
     ) -> requests.Response:
         """The request, answering the registry's auth challenge once. Once a registry has
         challenged us, later requests carry the authorization up front (no 401 round trip per
-        image). `actions`: the token scope's actions ("pull"; "delete" for a DELETE)."""
+        image). `actions`: the token scope's actions ("pull"; "delete" for a DELETE). `limit`: the
+        cap on the answer's body (bodies.py; a manifest unless said otherwise)."""
         reg = self._endpoints.get(host)
         scope = f"repository:{name}:{actions}"
         headers = {"Accept": accept}
@@ -409,7 +417,9 @@ class RegistryClient:
                 headers["Authorization"] = auth
         answered_challenge = False
         while True:
-            r = self._transport.exchange(method, reg.base_url + path, headers, reg, what, cancel)
+            r = self._transport.exchange(
+                method, reg.base_url + path, headers, reg, what, cancel, limit
+            )
             if r.status_code == 401 and not answered_challenge:
                 answered_challenge = True
                 challenges = parse_www_authenticate(r.headers.get("WWW-Authenticate", ""))
@@ -430,7 +440,7 @@ class RegistryClient:
                 r.close()
                 raise self._auth.auth_error(reg, what, r.status_code, self._auth.credentials(reg))
             if r.is_redirect:
-                return self._transport.follow(method, r, reg, headers, what, cancel)
+                return self._transport.follow(method, r, reg, headers, what, cancel, limit)
             return r
 
 

@@ -21,7 +21,7 @@ import requests
 import requests.adapters
 
 from kfws.errors import RegistryError
-from kfws.observe.registry import messages
+from kfws.observe.registry import bodies, messages
 from kfws.observe.registry.endpoint import Endpoint
 
 log = logging.getLogger("kfws.observe.registry")
@@ -93,11 +93,15 @@ class Transport:
             self._session.mount("http://", adapter)
             self._pool_size = size
 
-    def once(self, method: str, url: str, **kwargs: Any) -> requests.Response:
-        """One request, no retries, no redirects followed (the token service)."""
-        return self._session.request(
-            method, url, timeout=self.timeout, allow_redirects=False, **kwargs
+    def once(
+        self, method: str, url: str, limit: bodies.Limit, host: str, what: str, **kwargs: Any
+    ) -> requests.Response:
+        """One request, no retries, no redirects followed (the token service); its body read
+        up to `limit` (bodies.load)."""
+        r = self._session.request(
+            method, url, timeout=self.timeout, allow_redirects=False, stream=True, **kwargs
         )
+        return bodies.load(r, limit, host, what)
 
     def exchange(
         self,
@@ -107,8 +111,11 @@ class Transport:
         reg: Endpoint,
         what: str,
         cancel: threading.Event | None,
+        limit: bodies.Limit,
     ) -> requests.Response:
-        """One request, retried on connection errors, 429 and 5xx. TLS errors are not retried."""
+        """One request, retried on connection errors, 429 and 5xx. TLS errors are not retried.
+        The body is streamed and read up to `limit` (bodies.load): never a whole unbounded
+        answer in memory."""
         attempt = 0
         while True:
             if cancel is not None and cancel.is_set():
@@ -121,6 +128,7 @@ class Transport:
                     timeout=self.timeout,
                     verify=reg.verify,
                     allow_redirects=False,
+                    stream=True,
                 )
             except requests.exceptions.SSLError as e:
                 raise messages.tls_error(reg, what, e) from None
@@ -141,8 +149,12 @@ class Transport:
                     r.close()
                     self._sleep(self._delay(attempt) if wait is None else wait, cancel)
                     continue
-                raise messages.busy_error(reg, what, r, attempt + 1)
-            return r
+                raise messages.busy_error(
+                    reg, what, bodies.load(r, limit, reg.host, what), attempt + 1
+                )
+            if r.is_redirect:
+                return r  # follow() closes it unread
+            return bodies.load(r, limit, reg.host, what)
 
     def follow(
         self,
@@ -152,6 +164,7 @@ class Transport:
         headers: dict[str, str],
         what: str,
         cancel: threading.Event | None,
+        limit: bodies.Limit,
     ) -> requests.Response:
         """Redirects (blob storage, mirrors). The registry's credentials and CA go only to its
         own origin (same scheme, host and port); any other hop goes without Authorization and
@@ -183,7 +196,7 @@ class Transport:
             hop_headers = headers if same else {"Accept": headers["Accept"]}
             target = reg if same else Endpoint(reg.host, url, True, reg.insecure)
             log.debug("redirect to %s (%s)", url, "same origin" if same else "no credentials")
-            r = self.exchange(method, url, hop_headers, target, what, cancel)
+            r = self.exchange(method, url, hop_headers, target, what, cancel, limit)
             if not r.is_redirect:
                 return r
         raise RegistryError(
