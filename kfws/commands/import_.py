@@ -66,6 +66,8 @@ def _write(path: Path, text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kfws.spec.load import read_yaml_text
+
     spec = cluster_spec(args)
     target = target_named(args)
     dest = args.output or args.file
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
             output.err(f"note: {note}")
         return 0
     path = Path(dest)
-    text = path.read_text(encoding="utf-8") if path.exists() else None
+    text = read_yaml_text(path) if path.exists() else None
     result = target.import_into(text, spec, context=args.context)
     _write(path, result.text)
     schema = path.with_name("workspace.schema.json")

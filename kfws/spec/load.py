@@ -293,6 +293,19 @@ def parse_located(path: Path) -> Located:
     return located
 
 
+def read_yaml_text(path: Path) -> str:
+    """The file's text once it is known to be bounded UTF-8 YAML, before a round-trip editor
+    (kfws import) merges into it: its own errors would name no file and no line. Not checked
+    against the schema: a file being filled in may be incomplete. Raises SpecError."""
+    problems = _Problems()
+    text = _read(path, problems)
+    problems.raise_if_any()
+    assert text is not None
+    _compose(text, str(path), problems)
+    problems.raise_if_any()
+    return text
+
+
 @cache
 def workspace_schema() -> dict[str, Any]:
     text = resources.files("kfws").joinpath("data/workspace.schema.json").read_text("utf-8")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kfws.errors import SpecError
-from kfws.spec.load import load_spec
+from kfws.spec.load import load_spec, read_yaml_text
 from kfws.spec.model import OptionsMode, PinMode, RestartMode
 
 REPO = Path(__file__).parents[3]
@@ -280,3 +280,25 @@ def test_the_starter_written_by_init_is_valid(tmp_path: Path) -> None:
 
     assert main(["init", "-f", str(tmp_path / "workspace.yaml")]) == 0
     load_spec(tmp_path / "workspace.yaml")
+
+
+@pytest.mark.parametrize("content", ["", "# only a comment\n", "spawner: {}\n", "- a list\n"])
+def test_read_yaml_text_takes_any_yaml_a_merge_may_start_from(tmp_path: Path, content: str) -> None:
+    # kfws import merges into a file still being filled in: YAML is enough, the schema is not
+    path = tmp_path / "workspace.yaml"
+    path.write_text(content, encoding="utf-8")
+    assert read_yaml_text(path) == content
+
+
+def test_read_yaml_text_places_what_is_not_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.yaml"
+    path.write_text("a: 1\nb: \x07\n", encoding="utf-8")
+    with pytest.raises(SpecError) as e:
+        read_yaml_text(path)
+    assert e.value.problems == [
+        (
+            f"{path}:2:4",
+            "not valid YAML: U+0007 (a control character) is not allowed in YAML; delete it, or "
+            'write it as "\\x07" inside a double-quoted string',
+        )
+    ]
