@@ -24,10 +24,15 @@ _CHUNK = b'"t0123456789abcdef",' * 3277  # ~64 KiB of what a tag page holds
 
 @contextmanager
 def oversized_registry(
-    upstream: str, *, tag_lists: Collection[str] = (), manifests: Collection[str] = ()
+    upstream: str,
+    *,
+    tag_lists: Collection[str] = (),
+    manifests: Collection[str] = (),
+    tokens: Collection[str] = (),
 ) -> Iterator[tuple[str, dict[str, int]]]:
     """Yields (host:port of the double, path -> bytes it sent of an endless body). Repositories
-    in `tag_lists` get an endless tag-list page, those in `manifests` an endless manifest."""
+    in `tag_lists` get an endless tag-list page, those in `manifests` an endless manifest, those
+    in `tokens` a bearer challenge whose token service (the double's /token) answers endlessly."""
     sent: dict[str, int] = {}
     lock = threading.Lock()
 
@@ -49,8 +54,18 @@ def oversized_registry(
             with lock:
                 sent[self.path] = total
 
+        def _challenge(self) -> None:
+            realm = f"http://{self.headers['Host']}/token"
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", f'Bearer realm="{realm}",service="double"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
         def _route(self) -> None:
             path = urlsplit(self.path).path
+            if path == "/token":
+                self._endless("application/json")
+                return
             name, _, tail = path.removeprefix("/v2/").rpartition("/tags/list")
             if not tail and name in tag_lists and self.command == "GET":
                 self._endless("application/json")
@@ -58,6 +73,9 @@ def oversized_registry(
             name, _, _ref = path.removeprefix("/v2/").partition("/manifests/")
             if _ref and name in manifests and self.command in ("GET", "HEAD"):
                 self._endless("application/vnd.oci.image.manifest.v1+json")
+                return
+            if _ref and name in tokens:
+                self._challenge()
                 return
             self._forward()
 

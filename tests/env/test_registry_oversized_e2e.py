@@ -11,7 +11,7 @@ import pytest
 
 from kfws.errors import RegistryError
 from kfws.observe.registry import RegistryClient
-from kfws.observe.registry.bodies import MANIFEST, TAG_PAGE
+from kfws.observe.registry.bodies import MANIFEST, TAG_PAGE, TOKEN
 from kfws.spec.model import RegistryOptions
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
@@ -58,7 +58,27 @@ def test_the_client_stops_reading_an_endless_tag_page_and_manifest() -> None:
         f"registry {double} sent a manifest larger than 4 MiB for {double}/{manifest}:v1"
     )
     assert read.value.hint == MANIFEST.hint
-    assert sent and all(TAG_PAGE.size <= n < READ_AT_MOST < OFFERED for n in sent.values()), sent
+    # it read past each cap (so the double sent at least that), then stopped
+    tag_sent, manifest_sent = (
+        sum(n for p, n in sent.items() if k in p) for k in ("/tags/", "/manifests/")
+    )
+    assert TAG_PAGE.size <= tag_sent < READ_AT_MOST < OFFERED, sent
+    assert MANIFEST.size <= manifest_sent < READ_AT_MOST, sent
+
+
+def test_the_client_stops_reading_an_endless_token_answer() -> None:
+    repo = f"{unique('kfws-oversized')}/token"
+    with oversized_registry(need_env("KFWS_TEST_REGISTRY"), tokens=[repo]) as (double, sent):
+        table = {double: RegistryOptions(double, insecure=True)}
+        client = RegistryClient(lambda h: table.get(h, RegistryOptions(h)), retries=0)
+        with client as c, pytest.raises(RegistryError) as asked:
+            c.resolve(f"{double}/{repo}", "v1")
+    assert str(asked.value).startswith(
+        f"registry {double} sent a token answer larger than 1 MiB for a token for "
+        f"{double}/{repo}:v1 (from its token service {double})"
+    )
+    assert asked.value.hint == TOKEN.hint
+    assert list(sent) and max(sent.values()) < READ_AT_MOST < OFFERED, sent
 
 
 def test_prune_fails_cleanly_on_an_endless_tag_page(tmp_path: Path) -> None:
