@@ -3,11 +3,14 @@ in-memory stream: nothing crosses a wire here)."""
 
 from __future__ import annotations
 
+import gzip
 import io
+import tracemalloc
 from collections.abc import Iterator
 
 import pytest
 import requests
+import urllib3
 
 from kfws.errors import RegistryError
 from kfws.observe.registry import bodies
@@ -86,3 +89,26 @@ def test_load_cuts_an_error_body_instead_of_failing() -> None:
 def test_load_ignores_the_content_length_of_a_head_answer() -> None:
     r = response(b"", method="HEAD", **{"Content-Length": str(50 * 1024 * 1024)})
     assert load(r, bodies.MANIFEST, "reg.example", "it").content == b""
+
+
+def test_load_bounds_the_decoded_size_of_a_compressed_bomb() -> None:
+    # 64 MiB of zeros gzip to ~64 KiB: the cap is on what decoding yields, and urllib3 (>= 2.6)
+    # decodes a streamed body step by step, so the cap holds without inflating the whole bomb
+    bomb = gzip.compress(b"\0" * (64 * 1024 * 1024))
+    raw = urllib3.HTTPResponse(
+        body=io.BytesIO(bomb),
+        headers={"Content-Encoding": "gzip"},
+        status=200,
+        preload_content=False,
+        decode_content=True,
+    )
+    r = response(b"")
+    r.raw = raw
+    tracemalloc.start()
+    try:
+        with pytest.raises(RegistryError, match="larger than 1 MiB"):
+            load(r, bodies.TOKEN, "reg.example", "a token")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024, peak  # the cap and some buffers, never the 64 MiB inflated
