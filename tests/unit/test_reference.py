@@ -4,7 +4,7 @@ import dataclasses
 
 import pytest
 
-from kfws.reference import ReferenceError, looks_like_reference, parse_reference
+from kfws.reference import ReferenceError, looks_like_reference, parse_reference, repository
 
 
 @pytest.mark.parametrize(
@@ -178,3 +178,22 @@ def test_references_are_immutable_values() -> None:
     with pytest.raises(dataclasses.FrozenInstanceError):
         ref.tag = "2"  # type: ignore[misc]
     assert {ref, parse_reference("r.io/a:1")} == {ref}
+
+
+@pytest.mark.parametrize(
+    ("ref", "repo"),
+    [
+        ("reg/team/nb:v1", "reg/team/nb"),
+        ("reg/team/nb@sha256:" + "a" * 64, "reg/team/nb"),
+        ("reg/team/nb:v1@sha256:" + "a" * 64, "reg/team/nb"),
+        ("127.0.0.1:5000/team/nb:v1", "127.0.0.1:5000/team/nb"),
+        ("127.0.0.1:5000/team/nb", "127.0.0.1:5000/team/nb"),  # the port stays
+        ("nb", "nb"),
+        ("nb:v1", "nb"),
+        ("a@b@c", "a"),  # live text need not be a valid reference: only the first @ counts
+        ("host:1/x:y/z", "host:1/x:y/z"),  # a ':' before the last '/' is no tag
+        ("", ""),
+    ],
+)
+def test_repository_drops_the_tag_and_digest_and_keeps_a_port(ref: str, repo: str) -> None:
+    assert repository(ref) == repo
