@@ -14,8 +14,11 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import signal
+import threading
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -130,15 +133,18 @@ class ContractRunner:
         if self.closed:
             raise EngineError("the check was interrupted", where="kfws check")
         try:
-            volume = self._client.volumes.create(name=name, labels=labels)
-            target = self._client.containers.create(
-                image_id,
-                name=name,
-                environment={"NB_PREFIX": prefix},
-                network_mode="none",
-                volumes={volume.name: {"bind": HOME, "mode": "rw"}},
-                labels=labels,
-            )
+            with _sigint_deferred():
+                volume = self._client.volumes.create(name=name, labels=labels)
+                target = self._client.containers.create(
+                    image_id,
+                    name=name,
+                    environment={"NB_PREFIX": prefix},
+                    network_mode="none",
+                    volumes={volume.name: {"bind": HOME, "mode": "rw"}},
+                    labels=labels,
+                )
+            if self.closed:  # interrupted (another thread) while the engine created them
+                raise EngineError("the check was interrupted", where="kfws check")
             try:
                 target.start()
             except self._errors.APIError as e:  # e.g. the entrypoint does not exist
@@ -244,6 +250,26 @@ class ContractRunner:
         for v in self._client.volumes.list(filters=flt):
             with contextlib.suppress(self._errors.NotFound):
                 v.remove(force=True)
+
+
+@contextlib.contextmanager
+def _sigint_deferred() -> Iterator[None]:
+    """Ctrl-C waits until the engine has answered a create: interrupted in flight, the engine
+    would still make the container or volume, after the cleanup had looked for it. Only the
+    main thread receives signals; elsewhere `closed` is checked after the create."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _frame: caught.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if caught and previous is not signal.SIG_IGN:
+            if callable(previous):
+                previous(signal.SIGINT, None)  # Python's own handler raises KeyboardInterrupt
+            raise KeyboardInterrupt
 
 
 def _short(e: BaseException) -> str:
