@@ -5,6 +5,10 @@ spawner's)."""
 
 from __future__ import annotations
 
+import dataclasses
+
+import pytest
+
 from kfws.drift import (
     IMAGES,
     MATCHES,
@@ -12,6 +16,7 @@ from kfws.drift import (
     UNCHANGED,
     Check,
     DriftKind,
+    DriftReport,
     Finding,
     Judged,
     report,
@@ -86,3 +91,30 @@ def test_a_title_takes_the_name_as_it_is() -> None:
     # str.format would read braces in a name as fields; the name is outside text
     assert Check("{target} x", ()).titled("a{0}b{target}") == "a{0}b{target} x"
     assert report([]).by_check() == [] and not report([]).drifted
+
+
+def test_the_kinds_are_named_as_the_json_and_junit_reports_and_the_readme_give_them() -> None:
+    """CI jobs match on these words (`kfws drift --format json`): they are an interface."""
+    assert {k.name: k.value for k in DriftKind} == {
+        "NOT_AS_DECLARED": "not-as-declared",
+        "CHANGED_OUT_OF_BAND": "changed-out-of-band",
+        "REPLACED": "configmap-replaced",
+        "DANGLING": "dangling-image",
+        "MOVED": "tag-moved",
+        "UNCHECKED": "image-unchecked",
+        "NOT_RELOADED": "not-reloaded",
+    }
+
+
+def test_checks_findings_and_reports_are_values_nobody_can_change() -> None:
+    judged = cm(MOVED)
+    drift = report([judged])
+    for value, field in (
+        (MATCHES, "title"),
+        (MOVED, "message"),
+        (judged, "target"),
+        (drift, "unchecked"),
+    ):
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(value, field, None)
+    assert isinstance(drift, DriftReport)
