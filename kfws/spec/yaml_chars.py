@@ -39,8 +39,8 @@ def first_unprintable(text: str) -> BadChar | None:
     name = _NAMES.get(ch) or _KINDS.get(unicodedata.category(ch), "a special character")
     fix = "delete it"
     if unicodedata.category(ch) == "Cc":  # a surrogate or non-character has no YAML escape
-        escape = f"\\x{ord(ch):02x}" if ord(ch) <= 0xFF else f"\\u{ord(ch):04x}"
-        fix += f', or write it as "{escape}" inside a double-quoted string'
+        # every control character is below U+00A0: the two-digit escape always fits
+        fix += f', or write it as "\\x{ord(ch):02x}" inside a double-quoted string'
     return BadChar(
         line=text.count("\n", 0, index) + 1,
         column=column,

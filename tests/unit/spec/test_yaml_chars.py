@@ -62,3 +62,27 @@ def test_it_is_the_character_the_yaml_reader_refused(text: str, loader: type) ->
     bad = first_unprintable(text)
     assert bad is not None
     assert bad.message.startswith(f"U+{e.value.character:04X} ")
+
+
+def test_escape_is_named_and_a_newline_at_the_very_start_counts() -> None:
+    assert first_unprintable("\n\x1b") == BadChar(
+        2,
+        1,
+        'U+001B (escape) is not allowed in YAML; delete it, or write it as "\\x1b" inside a '
+        "double-quoted string",
+    )
+    assert first_unprintable("\na\n\n  \x7f") == BadChar(
+        4,
+        3,
+        'U+007F (DEL) is not allowed in YAML; delete it, or write it as "\\x7f" inside a '
+        "double-quoted string",
+    )
+
+
+def test_a_located_character_is_a_value_nobody_can_change() -> None:
+    import dataclasses
+
+    found = first_unprintable("\x07")
+    assert found is not None
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        found.line = 9  # type: ignore[misc]
