@@ -35,6 +35,12 @@ def _platforms(platforms: Sequence[str]) -> str:
     return shown + more  # never empty: mismatch and partial judge known platforms only
 
 
+def _what(ref: str, verb: str, only: str, platforms: Sequence[str], source: str) -> str:
+    """ "REF builds only linux/arm64 (as the workspace sets)": the start of both messages."""
+    how = f" ({source})" if source else ""
+    return f"{ref} {verb} {only}{_platforms(platforms)}{how}"
+
+
 def mismatch(
     ref: str,
     platforms: Sequence[str],
@@ -49,9 +55,8 @@ def mismatch(
     if {arch_of(p) for p in platforms} & set(node_archs):
         return None
     only = "only " if len(platforms) == 1 else ""
-    how = f" ({source})" if source else ""
     return (
-        f"{ref} {verb} {only}{_platforms(platforms)}{how}, and the cluster's nodes are "
+        f"{_what(ref, verb, only, platforms, source)}, and the cluster's nodes are "
         f"{', '.join(node_archs)}: no node can run it (build it for one of them, e.g. "
         f"`platform: linux/{node_archs[0]}`, or as a multi-platform image)"
     )
@@ -69,9 +74,8 @@ def partial(
     missing = [a for a in node_archs if a not in archs]
     if not platforms or not missing or len(missing) == len(node_archs):
         return None
-    how = f" ({source})" if source else ""
     return (
-        f"{ref} {verb} {_platforms(platforms)}{how}: notebooks with it run only on the "
+        f"{_what(ref, verb, '', platforms, source)}: notebooks with it run only on the "
         f"{', '.join(a for a in node_archs if a in archs)} nodes, not on the "
         f"{', '.join(missing)} ones"
     )
