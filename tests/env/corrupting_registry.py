@@ -13,9 +13,10 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import requests
+
+from tests.env.proxy_double import PassThrough, serving
 
 _UPLOAD = re.compile(r"^/v2/.+/blobs/uploads/[^/?]+")
 _DIGEST = re.compile(r"[?&]digest=(sha256(?::|%3A)[0-9a-f]{64})", re.I)
@@ -27,11 +28,8 @@ def corrupting_registry(upstream: str) -> Iterator[tuple[str, list[str]]]:
     damaged: list[str] = []
     lock = threading.Lock()
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(PassThrough):
         protocol_version = "HTTP/1.1"
-
-        def log_message(self, *args: object) -> None:  # quiet
-            pass
 
         def handle_one_request(self) -> None:
             # BuildKit tries TLS first and falls back to plain HTTP only when the answer to its
@@ -75,9 +73,10 @@ def corrupting_registry(upstream: str) -> Iterator[tuple[str, list[str]]]:
                 for k, v in self.headers.items()
                 if k.lower() not in ("transfer-encoding", "content-length", "connection")
             }
+            # a request of its own, not the shared session: BuildKit uploads blobs in parallel
             r = requests.request(
                 self.command,
-                f"http://{upstream}{self.path}",
+                f"http://{self.upstream}{self.path}",
                 headers=headers,
                 data=body if body or self.command in ("PUT", "PATCH", "POST") else None,
                 allow_redirects=False,
@@ -97,11 +96,5 @@ def corrupting_registry(upstream: str) -> Iterator[tuple[str, list[str]]]:
 
         do_GET = do_HEAD = do_POST = do_PUT = do_PATCH = do_DELETE = _forward
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_address[1]}", damaged
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(Handler, upstream) as host:
+        yield host, damaged
