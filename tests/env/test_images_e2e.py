@@ -397,4 +397,10 @@ def _stop_build_containers(marker: str) -> None:
     client = docker.DockerClient(base_url=need_env("DOCKER_HOST"))
     for container in client.containers.list():
         if marker in " ".join(container.attrs.get("Config", {}).get("Cmd") or []):
-            container.kill()
+            try:
+                container.kill()
+            except docker.errors.APIError as error:
+                # it may have ended between the list and the kill (the engine stops an
+                # interrupted build's step on its own too): 404 gone, 409 not running
+                if error.status_code not in (404, 409):
+                    raise
