@@ -36,7 +36,8 @@ class ImageState:
 
 @dataclass(frozen=True)
 class ExternalImageState:
-    """A spawner option pointing at an image kfws does not build."""
+    """An offered image kfws does not build (a spawner option or a WorkspaceKind image value
+    given as a full reference)."""
 
     reference: str
     digest: str | None  # None = missing (404) or not checked

@@ -36,10 +36,16 @@ def split_reference(ref: str) -> tuple[str, str]:
 
 
 def external_options(spec: Spec) -> list[str]:
+    """The images the workspace offers that kfws does not build: full references in the
+    spawner groups (options and defaults) and in the WorkspaceKinds' image values, looked up
+    alike (existence, then sizes and architectures), so neither target offers an image that
+    is not there without the plan saying so."""
     names = {i.name for i in spec.images}
     refs: set[str] = set()
     for group in spec.spawner.groups:
         refs.update(o for o in (*group.options, group.default) if o and o not in names)
+    for kind in spec.workspace_kinds:
+        refs.update(value.image for value in kind.images if value.image not in names)
     return sorted(refs)
 
 
@@ -53,7 +59,7 @@ def observe(
     offline: bool = False,
     reporter: Reporter,
 ) -> Observed:
-    """`offline`: look up no spawner option kfws does not build (they are reported as not
+    """`offline`: look up no offered image kfws does not build (they are reported as not
     checked); managed images and their bases are still looked up, as planning needs them."""
     check_build_args(spec)
     client = registry or RegistryClient(spec.registry_options)

@@ -211,3 +211,37 @@ def test_a_managed_image_is_built_checked_and_offered_by_its_content_tag(
     image = wsk.values(wsk.get(admin))["lab"]["spec"]["image"]
     assert image.startswith(f"{registry}/{prefix}/lab:kfws1-")
     assert run_kfws("plan", "--detailed-exitcode", cwd=tmp_path, env=env | state).code == 0
+
+
+@pytest.mark.usefixtures("fresh_kind")
+def test_a_full_reference_is_looked_up_in_its_registry_like_a_spawner_option(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    """A value naming an image kfws does not build: the plan says when its registry lacks it
+    (it used to offer it without a word), and says nothing of one that is there."""
+    registry, base = need_env("KFWS_TEST_REGISTRY"), need_env("KFWS_TEST_BASE_IMAGE")
+    gone = f"{registry}/{unique('wsk-gone')}/lab:v1"
+    write_workspace(
+        tmp_path,
+        {
+            "apiVersion": "kfws/v1alpha1",
+            "kind": "Workspace",
+            "registry": {
+                "default": f"{registry}/unused",
+                "registries": {registry: {"insecure": True}},
+            },
+            "cluster": {"namespace": "kubeflow"},
+            "workspaceKinds": {
+                wsk.KIND: {"images": [{"id": "base", "image": base}, {"id": "gone", "image": gone}]}
+            },
+        },
+    )
+    plan = run_kfws("plan", "--format", "json", cwd=tmp_path, env=env)
+    assert plan.code == 0, plan.text
+    assert json.loads(plan.out)["warnings"] == [
+        f"WorkspaceKind image {gone} ({wsk.KIND} value gone) does not exist in its registry"
+    ]
+    offline = run_kfws("plan", "--offline", "--format", "json", cwd=tmp_path, env=env)
+    assert json.loads(offline.out)["warnings"] == [
+        f"2 WorkspaceKind images not looked up in the registry (--offline): {base}, {gone}"
+    ]

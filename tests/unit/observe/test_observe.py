@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from kfws.observe.model import ExternalImageState
-from kfws.observe.observe import check_externals
+from kfws.observe.observe import check_externals, external_options
 from kfws.observe.registry import RegistryClient
 from kfws.plan.build import make_plan
 from kfws.spec.model import RegistryOptions
@@ -63,3 +63,19 @@ def test_the_plan_says_which_options_were_not_looked_up() -> None:
     assert plan.warnings == (
         f"2 spawner options not looked up in the registry (--offline): {GHCR}, {QUAY}",
     )
+
+
+def test_external_images_are_the_spawner_s_and_the_workspacekinds_full_references() -> None:
+    """Notebooks 2.0: a WorkspaceKind value given as a full reference is an image kfws does not
+    build, looked up like a spawner option; a value naming a managed image is not."""
+    from kfws.spec.model import SpawnerGroup, SpawnerSpec
+    from kfws.targets.workspacekind.model import DeclaredImage, KindSpec
+    from tests.unit.factories import image
+
+    group = SpawnerGroup("image", GHCR, ("nb", GHCR))
+    kind = KindSpec("jupyterlab", (DeclaredImage("nb", "nb"), DeclaredImage("q", QUAY)))
+    ws = dataclasses.replace(
+        spec(image("nb"), spawner=SpawnerSpec((group,))), workspace_kinds=(kind,)
+    )
+    assert external_options(ws) == [GHCR, QUAY]
+    assert external_options(dataclasses.replace(ws, workspace_kinds=())) == [GHCR]

@@ -107,3 +107,43 @@ def test_an_arch_mismatch_of_an_offered_image_is_a_warning() -> None:
     amd = dataclasses.replace(seen, node_archs=("amd64",), platforms={TOOLS: ("linux/arm64",)})
     plan = make_plan(ws, amd, spec_path="workspace.yaml")
     assert plan.warnings[-1].startswith(f"{TOOLS} provides only linux/arm64, and the cluster's")
+
+
+def test_a_workspacekind_s_external_image_is_named_with_its_kind_and_value() -> None:
+    from kfws.targets.workspacekind.model import DeclaredImage, KindSpec
+
+    kind = KindSpec(
+        "jupyterlab",
+        (
+            DeclaredImage("lab", "reg/a:1"),
+            DeclaredImage("z", "reg/z:1"),
+            DeclaredImage("s", "reg/s:1"),
+        ),
+    )
+    ws = dataclasses.replace(f.spec(f.image("nb")), workspace_kinds=(kind,))
+    seen = externals(
+        ExternalImageState("reg/a:1", None),
+        ExternalImageState("reg/z:1", None, error="connection refused"),
+        ExternalImageState("reg/s:1", None, skipped="--offline"),
+        ExternalImageState("reg/o:1", None, skipped="--offline"),  # a spawner option's
+    )
+    plan = make_plan(ws, seen, spec_path="workspace.yaml")
+    assert plan.warnings == (
+        "WorkspaceKind image reg/a:1 (jupyterlab value lab) does not exist in its registry",
+        "WorkspaceKind image reg/z:1 (jupyterlab value z) could not be checked: connection refused",
+        "1 WorkspaceKind image not looked up in the registry (--offline): reg/s:1",
+        "1 spawner option not looked up in the registry (--offline): reg/o:1",
+    )
+
+
+def test_an_image_both_targets_offer_is_told_as_the_spawner_s() -> None:
+    from kfws.spec.model import SpawnerGroup, SpawnerSpec
+    from kfws.targets.workspacekind.model import DeclaredImage, KindSpec
+
+    kind = KindSpec("jupyterlab", (DeclaredImage("lab", "reg/a:1"),))
+    ws = dataclasses.replace(
+        f.spec(f.image("nb"), spawner=SpawnerSpec((SpawnerGroup("image", "reg/a:1", ()),))),
+        workspace_kinds=(kind,),
+    )
+    plan = make_plan(ws, externals(ExternalImageState("reg/a:1", None)), spec_path="w.yaml")
+    assert plan.warnings == ("spawner option reg/a:1 does not exist in its registry",)
