@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kfws.spec.model import GroupKey, Spec
+from kfws.spec.model import Spec
 
 PORT = 8888
 HOME = "/home/jovyan"
@@ -37,33 +37,22 @@ class CheckKind(Enum):
         return "Jupyter" if self is CheckKind.JUPYTER else "VS Code / RStudio"
 
 
-GROUP_KINDS: Mapping[GroupKey, CheckKind] = {
-    "image": CheckKind.JUPYTER,
-    "imageGroupOne": CheckKind.WEB,
-    "imageGroupTwo": CheckKind.WEB,
-}
-
-
 def nb_prefix(namespace: str, name: str) -> str:
     return f"/notebook/{namespace}/{name}"
 
 
 def offered_kinds(spec: Spec) -> dict[str, tuple[CheckKind, ...]]:
-    """Managed image name -> the contract kinds its spawner groups need, in a stable order."""
+    """Managed image name -> the contract kinds the targets offering it need, in a stable
+    order (kfws.targets.dispatch.declared_offers)."""
+    from kfws.targets.dispatch import declared_offers
+
     names = {i.name for i in spec.images}
     kinds: dict[str, set[CheckKind]] = {}
-    for group in spec.spawner.groups:
-        for option in {*group.options, group.default}:
-            if option in names:
-                kinds.setdefault(option, set()).add(GROUP_KINDS[group.key])
-    for kind in spec.workspace_kinds:  # Notebooks 2.0: a JupyterLab port takes NB_PREFIX
-        for image in kind.images:
-            if image.image in names:
-                ids = [p.id for p in image.ports] if image.ports else [kind.name]
-                jupyter = any("jupyter" in i for i in ids)
-                kinds.setdefault(image.image, set()).add(
-                    GROUP_KINDS["image" if jupyter else "imageGroupOne"]
-                )
+    for offer in declared_offers(spec):
+        if offer.image in names:
+            kinds.setdefault(offer.image, set()).add(
+                CheckKind.JUPYTER if offer.jupyter else CheckKind.WEB
+            )
     order = list(CheckKind)
     return {n: tuple(sorted(k, key=order.index)) for n, k in sorted(kinds.items())}
 

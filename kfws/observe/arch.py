@@ -126,11 +126,11 @@ def observe_refs_architectures(
 
 
 def offered_options(spec: Spec) -> set[str]:
-    """What the workspace offers users: the spawner groups' options and the image values of
-    its WorkspaceKinds (a managed image's name or a full reference), alike."""
-    options = {o for group in spec.spawner.groups for o in group.options}
-    options.update(value.image for kind in spec.workspace_kinds for value in kind.images)
-    return options
+    """What the workspace offers users, through every target (a managed image's name or a
+    full reference; kfws.targets.dispatch.declared_offers)."""
+    from kfws.targets.dispatch import declared_offers
+
+    return {o.image for o in declared_offers(spec)}
 
 
 def offered_refs(spec: Spec, observed: Observed) -> list[str]:

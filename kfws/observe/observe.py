@@ -36,17 +36,13 @@ def split_reference(ref: str) -> tuple[str, str]:
 
 
 def external_options(spec: Spec) -> list[str]:
-    """The images the workspace offers that kfws does not build: full references in the
-    spawner groups (options and defaults) and in the WorkspaceKinds' image values, looked up
-    alike (existence, then sizes and architectures), so neither target offers an image that
-    is not there without the plan saying so."""
+    """The images the workspace offers (through any target) that kfws does not build: full
+    references, looked up alike (existence, then sizes and architectures), so no target offers
+    an image that is not there without the plan saying so."""
+    from kfws.targets.dispatch import declared_offers
+
     names = {i.name for i in spec.images}
-    refs: set[str] = set()
-    for group in spec.spawner.groups:
-        refs.update(o for o in (*group.options, group.default) if o and o not in names)
-    for kind in spec.workspace_kinds:
-        refs.update(value.image for value in kind.images if value.image not in names)
-    return sorted(refs)
+    return sorted({o.image for o in declared_offers(spec) if o.image not in names})
 
 
 def observe(

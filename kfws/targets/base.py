@@ -42,7 +42,33 @@ if TYPE_CHECKING:
     from kfws.targets.clients import Clients
     from kfws.targets.lock import ApplyLock
 
-__all__ = ["ApplyContext", "ChangeView", "ClusterKind", "Imported", "PlanPart", "Target"]
+__all__ = [
+    "ApplyContext",
+    "ChangeView",
+    "ClusterKind",
+    "Imported",
+    "Offer",
+    "PlanPart",
+    "Target",
+]
+
+
+@dataclass(frozen=True)
+class Offer:
+    """One image the workspace file offers users through a target: `image` as declared (a
+    managed image's name or a full reference), `noun` what the plan calls it ("spawner
+    option", pluralised with an s) and `where` which of the target's entries offers it, if the
+    noun alone does not say (e.g. "jupyterlab value lab"); `jupyter`, which of Kubeflow's
+    contracts the image must meet (kfws.check)."""
+
+    image: str
+    noun: str
+    where: str | None = None
+    jupyter: bool = True  # the contract it must meet: Jupyter's, else VS Code / RStudio's
+
+    def subject(self) -> str:
+        """How a plan warning names it: "spawner option REF (WHERE)"."""
+        return f"{self.noun} {self.image}" + (f" ({self.where})" if self.where else "")
 
 
 @dataclass(frozen=True)
@@ -108,6 +134,12 @@ class Target(Protocol):
         nothing for this target, unless `undeclared` (usage and prune must see what the cluster
         offers whether or not the workspace manages it): then None only when the cluster has
         nothing of this target to read."""
+        ...
+
+    def declared_offers(self, spec: Spec) -> tuple[Offer, ...]:
+        """Pure, and cheap (imports nothing when the workspace declares nothing for it): the
+        images the workspace file offers through this target, in file order (what the plan
+        looks up, sizes and architecture-checks; kfws.targets.dispatch.declared_offers)."""
         ...
 
     def offered_images(self, state: Any) -> tuple[str, ...]:

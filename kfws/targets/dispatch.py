@@ -5,12 +5,16 @@ code asks of whatever targets were observed."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from kfws.errors import KfwsError
 from kfws.observe.model import Observed
 from kfws.plan.model import Change, ChangeKind, ClusterKind, Kind
 from kfws.targets.all_targets import TARGETS
-from kfws.targets.base import ChangeView, Target
+from kfws.targets.base import ChangeView, Offer, Target
+
+if TYPE_CHECKING:
+    from kfws.spec.model import Spec
 
 
 def all_kinds() -> tuple[Kind, ...]:
@@ -57,3 +61,8 @@ def last_writer(observed: Observed) -> str | None:
         if writer:
             return writer
     return None
+
+
+def declared_offers(spec: Spec) -> tuple[Offer, ...]:
+    """Every image the workspace file offers users, target by target in table order."""
+    return tuple(o for target in TARGETS.values() for o in target.declared_offers(spec))

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from kubernetes import client
+
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
 from tests.env.kfws_cli import write_workspace
@@ -115,3 +117,41 @@ def test_drift_apply_and_unlock_read_and_write_without_the_typed_api(
     assert typed(modules) == []
     proc, modules = run_modules(tmp_path, "unlock", code=0)
     assert "no apply lock" in proc.stdout and typed(modules) == []
+
+
+def test_a_workspacekind_plan_and_apply_read_and_write_without_the_typed_api(
+    tmp_path: Path, admin: client.ApiClient
+) -> None:
+    """The WorkspaceKind target reads the kind and server-side applies it through kube_api too
+    (it used CustomObjectsApi)."""
+    from tests.env import workspacekind_helpers as wsk
+
+    registry = need_env("KFWS_TEST_REGISTRY")
+    wsk.reseed_kinds()
+    try:
+        write_workspace(
+            tmp_path,
+            {
+                "apiVersion": "kfws/v1alpha1",
+                "kind": "Workspace",
+                "registry": {
+                    "default": f"{registry}/unused",
+                    "registries": {registry: {"insecure": True}},
+                },
+                "cluster": {"namespace": "kubeflow"},
+                "workspaceKinds": {
+                    wsk.KIND: {
+                        "images": [{"id": "base", "image": need_env("KFWS_TEST_BASE_IMAGE")}]
+                    }
+                },
+            },
+        )
+        proc, modules = run_modules(tmp_path, "plan", "--offline", "--detailed-exitcode", code=2)
+        assert "kfws.targets.workspacekind.api" in modules and typed(modules) == []
+        proc, modules = run_modules(tmp_path, "apply", "--auto-approve", code=0)
+        assert typed(modules) == [], proc.stdout
+        assert wsk.values(wsk.get(admin))["base"]["spec"]["image"] == need_env(
+            "KFWS_TEST_BASE_IMAGE"
+        )
+    finally:
+        wsk.reseed_kinds()

@@ -26,7 +26,7 @@ from kfws.output import Reporter
 from kfws.plan.compare import last_writer as _last_writer
 from kfws.plan.images import ImagesPlanPart, spawner_refs
 from kfws.spec.model import Spec
-from kfws.targets.base import PlanPart
+from kfws.targets.base import Offer, PlanPart
 from kfws.targets.spawner.annotations import applied_digests as _applied_digests
 from kfws.targets.spawner.apply import apply
 from kfws.targets.spawner.drift_observe import drift
@@ -41,6 +41,7 @@ __all__ = [
     "applied_digests",
     "apply",
     "backups",
+    "declared_offers",
     "drift",
     "import_into",
     "last_writer",
@@ -63,6 +64,14 @@ def observe(
     from kfws.targets.spawner.observe import observe_cluster
 
     return observe_cluster(spec.cluster, context=context or spec.cluster.context)
+
+
+def declared_offers(spec: Spec) -> tuple[Offer, ...]:
+    """Each group's options and its default (preselected, so offered too)."""
+    refs = ((r, g.key) for g in spec.spawner.groups for r in (*g.options, g.default) if r)
+    # Jupyter's group takes NB_PREFIX; VS Code's and RStudio's are served behind a rewrite
+    offers = dict.fromkeys(refs)
+    return tuple(Offer(r, "spawner option", jupyter=key == "image") for r, key in offers)
 
 
 def offered_images(state: SpawnerState) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kfws.plan.model import Change, Observation
-from kfws.targets.base import ChangeView, Imported, PlanPart
+from kfws.targets.base import ChangeView, Imported, Offer, PlanPart
 from kfws.targets.workspacekind.kinds import KINDS, UPDATE
 
 if TYPE_CHECKING:
@@ -47,6 +47,7 @@ __all__ = [
     "applied_digests",
     "apply",
     "backups",
+    "declared_offers",
     "drift",
     "import_into",
     "last_writer",
@@ -83,6 +84,22 @@ def observe(
         return KindsState(tuple(kind_state(get_kind(api, k.name)) for k in spec.workspace_kinds))
     objs = list_kinds(load_api(context or spec.cluster.context), missing_ok=True)
     return KindsState(tuple(kind_state(o) for o in objs)) if objs is not None else None
+
+
+def declared_offers(spec: Spec) -> tuple[Offer, ...]:
+    """Each declared value's image (hidden ones too: they stay selectable by redirect). Its
+    contract: Jupyter's when a port id (else the kind's name) says jupyter: a JupyterLab port
+    takes NB_PREFIX."""
+    return tuple(
+        Offer(
+            v.image,
+            "WorkspaceKind image",
+            f"{k.name} value {v.id}",
+            jupyter=any("jupyter" in i for i in ([p.id for p in v.ports] if v.ports else [k.name])),
+        )
+        for k in spec.workspace_kinds
+        for v in k.images
+    )
 
 
 def offered_images(state: KindsState) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """The WorkspaceKind target's only contact with the cluster: read a kind by name, list the kinds
-(for import), and write one by server-side apply. The `kubernetes` package is imported inside
-functions: `kfws validate` never loads it."""
+(for import), and write one by server-side apply; as JSON through kfws.observe.kube_api, like
+the spawner target (no typed API class). The `kubernetes` package is imported inside functions:
+`kfws validate` never loads it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from contextlib import contextmanager
 from typing import Any
 
 from kfws.errors import ApplyError, ClusterError, KfwsError, StalePlanError
+from kfws.observe import kube_api
 from kfws.targets.workspacekind.model import FIELD_MANAGER
 
 GROUP, VERSION, PLURAL = "kubeflow.org", "v1beta1", "workspacekinds"
 API_VERSION = f"{GROUP}/{VERSION}"
+KIND = kube_api.CUSTOM_OBJECTS + "/{name}"  # WorkspaceKinds are cluster-scoped
 APPLY_PATCH = "application/apply-patch+yaml"
 REQUEST_TIMEOUT = 30.0
 RBAC_HINT = (
@@ -98,52 +101,45 @@ def _conflict(e: Any, what: str) -> KfwsError:
 
 
 def get_kind(api: Any, name: str) -> dict[str, Any]:
-    from kubernetes import client
-
     with kind_errors("get", name):
-        obj: Any = client.CustomObjectsApi(api).get_cluster_custom_object(
-            GROUP, VERSION, PLURAL, name, _request_timeout=REQUEST_TIMEOUT
-        )
-    return dict(obj)
+        return kube_api.get(api, KIND, group=GROUP, version=VERSION, plural=PLURAL, name=name)
 
 
 def list_kinds(api: Any, *, missing_ok: bool = False) -> list[dict[str, Any]] | None:
     """Every kind; `missing_ok`: None when the cluster has no WorkspaceKind API (404)."""
-    from kubernetes import client
     from kubernetes.client.exceptions import ApiException
 
     with kind_errors("list", None):
         try:
-            out: Any = client.CustomObjectsApi(api).list_cluster_custom_object(
-                GROUP, VERSION, PLURAL, _request_timeout=REQUEST_TIMEOUT
+            return list(
+                kube_api.list_pages(
+                    api, kube_api.CUSTOM_OBJECTS, group=GROUP, version=VERSION, plural=PLURAL
+                )
             )
         except ApiException as e:
             if missing_ok and e.status == 404:
                 return None
             raise
-    return list(out.get("items") or [])
 
 
 def server_side_apply(
     api: Any, name: str, body: dict[str, Any], *, dry_run: bool = False
 ) -> dict[str, Any]:
-    """Server-side apply as field manager `kfws`, never forced: a field another manager owns is
-    a 409 reported as such. `body` carries metadata.resourceVersion: a kind changed since it was
-    read is a 409 too. Nothing is written on either."""
-    from kubernetes import client
-
-    kwargs: dict[str, Any] = {"field_manager": FIELD_MANAGER, "force": False}
-    if dry_run:
-        kwargs["dry_run"] = "All"
+    """Server-side apply as field manager `kfws`, never forced (the API's default: `force` is
+    not sent): a field another manager owns is a 409 reported as such. `body` carries
+    metadata.resourceVersion: a kind changed since it was read is a 409 too. Nothing is
+    written on either."""
     with kind_errors("patch", name):
-        obj: Any = client.CustomObjectsApi(api).patch_cluster_custom_object(
-            GROUP,
-            VERSION,
-            PLURAL,
-            name,
+        return kube_api.write(
+            api,
+            "PATCH",
+            KIND,
             body,
-            _content_type=APPLY_PATCH,
-            _request_timeout=REQUEST_TIMEOUT,
-            **kwargs,
+            field_manager=FIELD_MANAGER,
+            dry_run=dry_run,
+            content_type=APPLY_PATCH,
+            group=GROUP,
+            version=VERSION,
+            plural=PLURAL,
+            name=name,
         )
-    return dict(obj)

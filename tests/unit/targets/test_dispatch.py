@@ -35,3 +35,32 @@ def test_only_cluster_changes_have_a_view() -> None:
     assert view(Change(ChangeKind.BUILD_IMAGE, "r/a:1", "missing")) is None
     shown = view(Change(RESTART, "deployment/kf/web", "reload", details={"mode": "rollout"}))
     assert shown is not None and shown.lines == ("mode rollout",) and shown.brief == "reload"
+
+
+def test_declared_offers_are_each_target_s_in_table_then_file_order() -> None:
+    from kfws.spec.model import SpawnerGroup, SpawnerSpec
+    from kfws.targets.base import Offer
+    from kfws.targets.dispatch import declared_offers
+    from kfws.targets.workspacekind.model import DeclaredImage, KindSpec
+    from tests.unit.factories import image, spec
+
+    groups = (
+        SpawnerGroup("image", "reg/d:1", ("nb", "reg/a:1", "reg/d:1")),
+        SpawnerGroup("imageGroupOne", None, ("reg/b:1",)),
+    )
+    kind = KindSpec("jupyterlab", (DeclaredImage("lab", "nb"), DeclaredImage("q", "reg/q:1")))
+    ws = dataclasses.replace(
+        spec(image("nb"), spawner=SpawnerSpec(groups)), workspace_kinds=(kind,)
+    )
+    assert declared_offers(ws) == (
+        Offer("nb", "spawner option"),
+        Offer("reg/a:1", "spawner option"),
+        Offer("reg/d:1", "spawner option"),  # once: listed and preselected
+        Offer("reg/b:1", "spawner option", jupyter=False),  # VS Code: the web contract
+        Offer("nb", "WorkspaceKind image", "jupyterlab value lab"),
+        Offer("reg/q:1", "WorkspaceKind image", "jupyterlab value q"),
+    )
+    assert Offer("reg/q:1", "WorkspaceKind image", "jupyterlab value q").subject() == (
+        "WorkspaceKind image reg/q:1 (jupyterlab value q)"
+    )
+    assert declared_offers(spec(image("nb"))) == ()
