@@ -40,7 +40,10 @@ def add_target_arg(parser: argparse.ArgumentParser) -> None:
     """--target NAME: which cluster target (kfws.targets.all_targets) the command works on; the
     table loads only when the command runs."""
     parser.add_argument(
-        "--target", metavar="NAME", help="the cluster target (default: the first kfws knows)"
+        "--target",
+        metavar="NAME",
+        help="the cluster target: spawner (Kubeflow 1.x's ConfigMap, the default) or "
+        "workspacekind (Notebooks 2.0)",
     )
 
 

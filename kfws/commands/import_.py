@@ -21,7 +21,9 @@ from kfws.errors import KfwsError
 
 def register(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
-        "import", help="write the live spawner lists into the workspace file's `spawner`"
+        "import",
+        help="write a cluster target's live image lists into the workspace file (the "
+        "spawner's into `spawner`, WorkspaceKinds' into `workspaceKinds` with --target)",
     )
     add_cluster_args(p)
     p.add_argument(

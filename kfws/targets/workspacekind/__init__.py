@@ -4,21 +4,25 @@ with field manager `kfws`. Its module-level names satisfy kfws.targets.base.Targ
 imports this package for every command, so it imports only its change kind: each function
 imports what it needs (a spawner-only plan loads nothing else of it).
 
-  model.py    image values, live and declared (plain data)
-  spec.py     the workspace file's `workspaceKinds:` section (file:line errors)
-  state.py    a kind as the API returns it -> values, usage, field managers per value
-  observe.py  get / list / server-side apply of kinds (the only I/O besides apply, rollback)
-  plan.py     the pure planner: add, change, retire (hide + redirect), remove; never what
-              upstream's webhook refuses
-  change.py   a kind's plan as plan data, and its fingerprint
-  view.py     how its change reads
-  write.py    the apply body (only kfws's fields)
-  apply.py    the locked write: precondition, dry run, backup, server-side apply
-  backup.py   what a backup keeps and the declaration that restores it
-  rollback.py kept versions and the restore
-  drift.py    drift findings (pure)
-  import_.py  `kfws import`: live values into `workspaceKinds:`
-  rbac.py     `kfws rbac --workspacekinds`
+  kinds.py     its change kind (update-workspacekind); the only module imported up front
+  model.py     image values, live and declared (plain data)
+  spec.py      the workspace file's `workspaceKinds:` section (file:line errors)
+  state.py     a kind as the API returns it -> values, usage, field managers per value
+  api.py       get / list / server-side apply of kinds (its only contact with the cluster)
+  planner.py   the pure planner: add, change, retire (hide + redirect), remove; never what
+               upstream's webhook refuses
+  change.py    a kind's plan as plan data, and its fingerprint
+  show.py      how its change reads
+  write.py     the apply body (only kfws's fields)
+  applier.py   the locked write: precondition, dry run, backup, server-side apply
+  backup.py    what a backup keeps and the declaration that restores it
+  restore.py   kept versions and the restore
+  findings.py  drift findings (pure)
+  import_.py   `kfws import`: live values into `workspaceKinds:`
+  rbac.py      `kfws rbac --workspacekinds`
+
+(No submodule is named after a Protocol function, plan.py or view.py say: importing it would
+replace the package attribute the targets table dispatches to.)
 """
 
 from __future__ import annotations
