@@ -15,9 +15,9 @@ def roles(kinds: Sequence[str], *, file: str, namespace: str) -> str:
 
     named = tuple(kinds)
     if not named and Path(file).exists():
-        from kfws.commands.common import load
+        from kfws.spec.load import load_spec  # a target never reaches up into the commands
 
-        named = tuple(k.name for k in load(file).workspace_kinds)
+        named = tuple(k.name for k in load_spec(Path(file)).workspace_kinds)
     if not named:
         raise KfwsError(
             "no WorkspaceKind to name: the workspace file declares none",
