@@ -92,6 +92,16 @@ def test_no_module_outside_a_target_imports_from_it_but_the_table(name: str) -> 
     assert reaching == []
 
 
+def test_no_target_reaches_up_into_the_cli_layer() -> None:
+    """Targets sit below the commands: the CLI wires them, never the other way round."""
+    up = sorted(
+        str(path.relative_to(KFWS.parent))
+        for path in (KFWS / "targets").rglob("*.py")
+        if any(m == "kfws.cli" or m.startswith("kfws.commands") for m in _imported(path))
+    )
+    assert up == []
+
+
 # the CLI layer: the only code that may write to the terminal (through kfws.output)
 CLI = {"kfws/cli.py", "kfws/output.py", "kfws/__main__.py"}
 # what the rest may take from kfws.output: the Reporter they are handed, and pure colouring
