@@ -19,6 +19,10 @@ module-level names satisfy kfws.targets.base.Target:
 
 from __future__ import annotations
 
+# Its submodules observe.py, plan.py, view.py, apply.py, drift.py and rollback.py share names
+# with the Protocol's functions: each is imported (directly or through another) before the
+# function of its name is bound below, so no later import can rebind the attribute
+# (tests/unit/targets/test_all_targets.py checks it). A new target had better avoid such names.
 from collections.abc import Mapping
 from typing import Any
 

@@ -56,6 +56,23 @@ def test_every_target_has_every_protocol_name_with_the_same_parameters(name: str
     assert kinds and all(isinstance(k, ClusterKind) and k.target == name for k in kinds)
 
 
+@pytest.mark.parametrize("name", sorted(TARGETS))
+def test_importing_a_submodule_never_replaces_a_protocol_function(name: str) -> None:
+    """A submodule named like a Protocol function (spawner/plan.py beside the package's `plan`):
+    its first import binds the package attribute to the module, so it must already have been
+    imported when the function was bound; else the first call that imports it lazily
+    replaces the function the table dispatches to."""
+    import importlib
+
+    module = TARGETS[name]
+    folder = Path(module.__file__ or "").parent
+    for fn in FUNCTIONS:
+        if (folder / f"{fn}.py").exists():
+            importlib.import_module(f"{module.__name__}.{fn}")
+        got = getattr(module, fn)
+        assert inspect.isfunction(got), f"target {name}: {fn} is now {got!r}"
+
+
 def test_kinds_are_unique_and_every_one_reads_back_from_its_value() -> None:
     kinds = all_kinds()
     assert len({k.value for k in kinds}) == len(kinds)
