@@ -201,6 +201,8 @@ build_python_base() {
 write_env_sh() {
   cat >"$STATE/env.sh" <<ENV
 # Written by hack/env-up.sh: source it to talk to the local environment.
+# the ports it was started on: the tests' reseeds (hack/env-k8s.sh) must find this one
+export KFWS_ENV_PORT_BASE=$PORT_BASE
 export DOCKER_HOST=unix://$DOCKER_SOCK
 export DOCKER_CONFIG=$STATE/docker-config
 export KFWS_TEST_REGISTRY=127.0.0.1:$PORT_OPEN
