@@ -1,5 +1,6 @@
-"""kfws usage: which notebooks use each image kfws offers or built, and which notebooks use
-images nobody offers anymore, or that no registry has."""
+"""kfws usage: which notebooks use each image kfws offers or built, how many Workspaces use each
+WorkspaceKind value, and which notebooks use images nobody offers anymore, or that no registry
+has."""
 
 from __future__ import annotations
 
@@ -24,9 +25,13 @@ def register(sub: argparse._SubParsersAction[Any]) -> None:
             "For each image offered now or built by kfws (every tag of the repositories the "
             "workspace builds into): how many Kubeflow notebooks use it, running and stopped, "
             "in which namespaces, by tag or by digest (or running its digest under another "
-            "name). Then the images notebooks use that are no longer offered, and the notebooks "
-            "naming an image its registry no longer has. Needs the usage ClusterRole (`kfws "
-            "rbac --role usage`); without it, it says what it could not see."
+            "name). Then, per WorkspaceKind value (Notebooks 2.0), its image and how many "
+            "Workspaces use it, as the kind's status counts them: the kinds the workspace "
+            "declares, else every kind on the cluster. Then the images notebooks use that are no "
+            "longer offered, and the notebooks naming an image its registry no longer has. Needs "
+            "the usage ClusterRole (`kfws rbac --role usage`) and, for WorkspaceKinds, their "
+            "read-only ClusterRole (`kfws rbac --workspacekinds`); without them, it says what it "
+            "could not see."
         ),
     )
     add_file_arg(p)

@@ -6,7 +6,7 @@ prune never deletes what it could not prove unneeded."""
 from __future__ import annotations
 
 from kfws.errors import KfwsError
-from kfws.observe.backups import backup_texts
+from kfws.observe.backups import backup_references
 from kfws.observe.inventory import managed_repositories, tag_facts
 from kfws.observe.notebooks import observe_notebooks
 from kfws.observe.offered import offered_now
@@ -14,7 +14,7 @@ from kfws.observe.registry import RegistryClient
 from kfws.output import Reporter
 from kfws.prune.decide import PrunePlan, TagInfo, decide
 from kfws.spec.model import Spec
-from kfws.usage.refs import ref, references_in
+from kfws.usage.refs import ref
 
 
 def observe_prune(
@@ -36,7 +36,7 @@ def observe_prune(
             "e.g. the read-only one",
         )
     offered = [r for o in offered_now(spec, context=context, reporter=reporter) if (r := ref(o))]
-    backups = references_in(backup_texts(spec.cluster.namespace, context=context))
+    backups = backup_references(spec.cluster.namespace, context=context)
     facts = tag_facts(client, managed_repositories(spec), parallelism)
     tags = [
         TagInfo(repo, tag, f.digest, f.labels, f.created, f.size, f.blobs)

@@ -1,5 +1,6 @@
 """Everything `kfws usage` (and the plan's usage lines) needs, read in one go: the notebooks and
-their pods, what the cluster offers now, the tags of the repositories the workspace builds into,
+their pods, what the cluster offers now (and the users its targets count per entry, e.g. the
+Workspaces of each WorkspaceKind value), the tags of the repositories the workspace builds into,
 and whether the other images notebooks name still exist. Nothing here fails because the
 identity lacks a permission: what it could not see is part of the answer."""
 
@@ -7,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from kfws.errors import ClusterError, KfwsError
+from kfws.errors import KfwsError
 from kfws.observe.inventory import managed_repositories, tag_digests
 from kfws.observe.notebooks import observe_notebooks
 from kfws.observe.observe import check_externals
-from kfws.observe.offered import offered_now
+from kfws.observe.offered import observe_offered
 from kfws.observe.registry import RegistryClient
 from kfws.output import Reporter
 from kfws.plan.model import Plan
@@ -34,12 +35,8 @@ def observe_usage(
 ) -> UsageReport:
     registry = client or RegistryClient(spec.registry_options)
     seen = notebooks if notebooks is not None else observe_notebooks(context)
-    unseen = list(seen.unseen)
-    try:
-        offered = offered_now(spec, context=context, reporter=reporter)
-    except ClusterError as e:
-        offered = ()
-        unseen.append(f"what the cluster offers: {e.message}")
+    cluster = observe_offered(spec, context=context, reporter=reporter)
+    offered, unseen = cluster.images, [*seen.unseen, *cluster.unseen]
     repos = managed_repositories(spec)
     tags = tag_digests(registry, repos, parallelism)
     refs = to_look_up(offered=offered, tags=tags, notebooks=seen)
@@ -58,6 +55,7 @@ def observe_usage(
         managed_repositories=repos,
         notebooks=Notebooks(seen.notebooks, tuple(unseen), seen.notebooks_visible),
         lookups=lookups,
+        entries=cluster.entries,
     )
 
 

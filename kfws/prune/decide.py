@@ -2,7 +2,8 @@
 
 Only tags kfws built (its labels on the image) are candidates; every other tag is left alone.
 A candidate is kept when it is offered now (any target), used by a notebook (by tag, by digest,
-or its pod runs the digest), named by a kfws backup of a target (so rollback keeps working),
+or its pod runs the digest), named by a kfws backup of a target (so rollback keeps working;
+the reason names what the backup is of: the spawner config, WorkspaceKind NAME),
 among the newest `keep` kfws tags of its repository, or when it shares its manifest with a
 kept tag (a manifest DELETE removes every tag on it). Everything else is deleted, one DELETE
 per manifest. The space it frees is counted per repository from the blobs only deleted
@@ -84,8 +85,10 @@ def decide(
     keep: int,
     offered: Iterable[Ref],
     notebooks: Iterable[NotebookUse],
-    backups: Iterable[Ref],
+    backups: Iterable[tuple[Ref, str]],
 ) -> PrunePlan:
+    """`backups`: each image reference a kfws backup names, with what that backup is of
+    ("the spawner config", "WorkspaceKind jupyterlab"; the keep reason names it)."""
     offered, backups, notebooks = list(offered), list(backups), list(notebooks)
     decisions: list[Decision] = []
     deletions: list[Deletion] = []
@@ -106,8 +109,8 @@ def decide(
                 if how:
                     state = "stopped" if nb.stopped else "running"
                     why.append(f"used by notebook {nb.key} ({state}, {HOW[how]})")
-            if named(backups, t):
-                why.append("named by a kfws backup of the spawner config (rollback needs it)")
+            for of in dict.fromkeys(of for r, of in backups if named((r,), t)):
+                why.append(f"named by a kfws backup of {of} (rollback needs it)")
             if t.tag in newest:
                 why.append(f"among the newest {keep} kfws tags of {repository}")
         kept_digests = {t.digest: t.tag for t in ordered if reasons[t.tag]}

@@ -1,5 +1,7 @@
-"""`kfws usage` as text, Markdown or JSON (pure). Every field is outside text (notebook names and
-images come from the cluster) and is neutralised here."""
+"""`kfws usage` as text, Markdown or JSON (pure): the images and the notebooks using them, then
+the entries cluster targets count the users of themselves (WorkspaceKind values and their
+Workspaces), headed with the nouns the target gave. Every field is outside text (notebook names,
+images and ids come from the cluster) and is neutralised here."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import json
 from typing import Any
 
 from kfws.sanitize import json_text, md_code, md_text, one_line
+from kfws.usage.model import EntryUsage
 from kfws.usage.report import ImageUsage, UsageReport, Use
 
 
@@ -35,6 +38,51 @@ def by(i: ImageUsage) -> str:
     return ", ".join(parts) or "-"
 
 
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+def notes(e: EntryUsage) -> str:
+    """ "default", "hidden, redirects to X" / "-"."""
+    parts = [word for word, on in (("default", e.default), ("hidden", e.hidden)) if on]
+    parts += [f"redirects to {e.redirect}"] if e.redirect else []
+    return ", ".join(parts) or "-"
+
+
+def entry_groups(report: UsageReport) -> list[list[EntryUsage]]:
+    """The counted entries, one group per kind of entry (e.g. WorkspaceKind values), in the
+    order the targets gave them."""
+    groups: dict[tuple[str, str, str], list[EntryUsage]] = {}
+    for e in report.entries:
+        groups.setdefault((e.kind, e.noun, e.users_noun), []).append(e)
+    return list(groups.values())
+
+
+def owner_totals(group: list[EntryUsage]) -> list[str]:
+    """ "WorkspaceKind jupyterlab: 9 workspaces on 4 values", one per object."""
+    owners: dict[str, list[EntryUsage]] = {}
+    for e in group:
+        owners.setdefault(e.owner, []).append(e)
+    return [
+        f"{es[0].kind} {owner}: {_plural(sum(e.users for e in es), es[0].users_noun)} on "
+        f"{_plural(len(es), es[0].noun)}"
+        for owner, es in owners.items()
+    ]
+
+
+def _entries_text(group: list[EntryUsage]) -> list[str]:
+    first = group[0]
+    rows = [(first.kind.upper(), first.noun.upper(), "IMAGE", f"{first.users_noun.upper()}S")]
+    rows += [(one_line(e.owner), one_line(e.id), one_line(e.image), str(e.users)) for e in group]
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    lines = ["  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  NOTES" for r in rows[:1]]
+    lines += [
+        "  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + one_line(notes(e))
+        for r, e in zip(rows[1:], group, strict=True)
+    ]
+    return ["", *lines, "", *(one_line(t) + "." for t in owner_totals(group))]
+
+
 def _gone_line(u: Use, i: ImageUsage) -> str:
     state = "stopped: it will not start again" if u.stopped else "running: a restart fails"
     return f"{u.key} ({state}) names {i.image}"
@@ -58,6 +106,8 @@ def _text(report: UsageReport) -> str:
         lines.append("  ".join(r[c].ljust(widths[c]) for c in range(4)) + "  " + r[4])
     lines.append("")
     lines.append(_summary(report))
+    for group in entry_groups(report):
+        lines += _entries_text(group)
     not_offered = report.not_offered_in_use
     if not_offered:
         lines += ["", "In use, no longer offered (or never offered):"]
@@ -92,6 +142,22 @@ def _markdown(report: UsageReport) -> str:
             f"{counts(i)} | {ns} | {by(i)} |"
         )
     lines += ["", md_text(_summary(report))]
+    for group in entry_groups(report):
+        first = group[0]
+        lines += [
+            "",
+            f"### {md_text(first.kind)} {md_text(first.noun)}s",
+            "",
+            f"| {md_text(first.kind)} | {md_text(first.noun)} | image | "
+            f"{md_text(first.users_noun)}s | notes |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {md_text(e.owner)} | {md_code(e.id, in_table=True)} | "
+            f"{md_code(e.image, in_table=True)} | {e.users} | {md_text(notes(e))} |"
+            for e in group
+        ]
+        lines += ["", *(md_text(t) + "." for t in owner_totals(group))]
     if report.not_offered_in_use:
         lines += ["", "**In use, no longer offered:**", ""]
         lines += [f"- {md_code(i.image)}: {counts(i)}" for i in report.not_offered_in_use]
@@ -128,6 +194,19 @@ def as_json(report: UsageReport) -> dict[str, Any]:
         "notOfferedInUse": [i.image for i in report.not_offered_in_use],
         "missingFromRegistry": [
             {"notebook": u.key, "image": i.image, "stopped": u.stopped} for u, i in report.gone
+        ],
+        "entries": [
+            {
+                "kind": e.kind,
+                "name": e.owner,
+                "id": e.id,
+                "image": e.image,
+                "users": e.users,
+                "hidden": e.hidden,
+                "redirect": e.redirect,
+                "default": e.default,
+            }
+            for e in report.entries
         ],
         "notebooksVisible": report.notebooks_visible,
         "unseen": list(report.unseen),

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from kfws.spec.model import ClusterSpec, Spec
     from kfws.targets.clients import Clients
     from kfws.targets.lock import ApplyLock
+    from kfws.usage.model import EntryUsage
 
 __all__ = [
     "ApplyContext",
@@ -145,6 +146,18 @@ class Target(Protocol):
     def offered_images(self, state: Any) -> tuple[str, ...]:
         """The image references the target offers users right now, as written there, defaults
         included (for sizes, usage and prune). Raises ClusterError when it can't tell."""
+        ...
+
+    def usage_counts(self, state: Any) -> tuple[EntryUsage, ...]:
+        """Pure: per entry the target offers, the users its own objects count (`kfws usage`);
+        () when the target counts none (the spawner: notebooks are counted from Notebook
+        objects, kfws.observe.notebooks)."""
+        ...
+
+    def backup_subject(self, text: str) -> str | None:
+        """Pure: what a text kept in a kfws backup ConfigMap is a backup of, as a reader says it
+        ("the spawner config", "WorkspaceKind jupyterlab"), when it is this target's kind of
+        backup; else None. The text is hostile: anything unexpected is None, never an error."""
         ...
 
     def applied_digests(self, state: Any) -> Mapping[str, str]:

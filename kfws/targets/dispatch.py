@@ -4,8 +4,8 @@ code asks of whatever targets were observed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from kfws.errors import KfwsError
 from kfws.observe.model import Observed
@@ -15,6 +15,7 @@ from kfws.targets.base import ChangeView, Offer, Target
 
 if TYPE_CHECKING:
     from kfws.spec.model import Spec
+    from kfws.usage.model import EntryUsage
 
 
 def all_kinds() -> tuple[Kind, ...]:
@@ -66,3 +67,15 @@ def last_writer(observed: Observed) -> str | None:
 def declared_offers(spec: Spec) -> tuple[Offer, ...]:
     """Every image the workspace file offers users, target by target in table order."""
     return tuple(o for target in TARGETS.values() for o in target.declared_offers(spec))
+
+
+def usage_counts(states: Mapping[str, Any]) -> tuple[EntryUsage, ...]:
+    """The users each observed target counts per entry (target name -> its state), in table
+    order."""
+    return tuple(e for name, state in states.items() for e in TARGETS[name].usage_counts(state))
+
+
+def backup_subject(text: str) -> str | None:
+    """What a kept backup text is a backup of, as the first target that knows its kind of
+    backup says it; None when none does."""
+    return next((s for t in TARGETS.values() if (s := t.backup_subject(text))), None)

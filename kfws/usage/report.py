@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from kfws.usage.model import Notebooks, NotebookUse
+from kfws.usage.model import EntryUsage, Notebooks, NotebookUse
 from kfws.usage.refs import Ref, ref
 
 PRESENT, MISSING, NOT_CHECKED = "present", "missing", "not checked"
@@ -57,6 +57,8 @@ class UsageReport:
     unseen: tuple[str, ...] = ()
     notebooks_visible: bool = True
     notebooks: int = 0
+    # per entry a cluster target offers, the users it counts itself (WorkspaceKind values)
+    entries: tuple[EntryUsage, ...] = ()
 
     @property
     def not_offered_in_use(self) -> tuple[ImageUsage, ...]:
@@ -98,11 +100,12 @@ def build_report(
     managed_repositories: Iterable[str],
     notebooks: Notebooks,
     lookups: Mapping[str, tuple[str, str | None]],
+    entries: Iterable[EntryUsage] = (),
 ) -> UsageReport:
     """`offered`: references offered now (any target); `tags`: (repository, tag, digest) in the
     managed repositories; `lookups`: the registry's answer (present / missing / not checked
     (why), and the digest when present) for every other reference, by its text (see
-    `references_to_look_up`)."""
+    `references_to_look_up`); `entries`: the users targets count per entry, passed through."""
     unknown = (NOT_CHECKED, None)
     managed = set(managed_repositories)
     offered_refs = {r for o in offered if (r := ref(o))}
@@ -149,6 +152,7 @@ def build_report(
         notebooks.unseen,
         notebooks.notebooks_visible,
         len(notebooks.notebooks),
+        tuple(entries),
     )
 
 

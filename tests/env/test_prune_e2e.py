@@ -1,7 +1,8 @@
 """`kfws prune` end to end: real registries (the open one deletes, the TLS one refuses with 405),
 the real cluster (a spawner config kfws applied, its backups, notebooks whose pods report the
-digest they run), run as a user runs it: the read-only identity with the usage ClusterRole
-prunes, the writer applies and rolls back."""
+digest they run; the seeded WorkspaceKind, values kfws applied to it and its backups), run as a
+user runs it: the read-only identity with the usage ClusterRole prunes, the writer applies and
+rolls back."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from kubernetes import client
 
 from tests.conftest import need_env
 from tests.env import k8s_helpers as k8s
+from tests.env import workspacekind_helpers as wsk
 from tests.env.kfws_cli import Result, run_kfws, unique, write_workspace
 from tests.env.notebooks import Notebooks, notebooks, profile_namespaces
 from tests.env.registry_push import Pusher, kfws_labels
@@ -186,3 +188,77 @@ def test_prune_without_the_usage_cluster_role_deletes_nothing(tmp_path: Path) ->
     assert "listing notebooks.kubeflow.org in all namespaces was refused (403)" in refused.err
     assert "kfws rbac --role usage" in refused.err
     assert push.tags(f"{prefix}/nb") == {"t1"}
+
+
+@pytest.fixture
+def fresh_kind() -> Iterator[None]:
+    wsk.reseed_kinds()  # the seeded kind, and no kfws backup of it
+    yield
+    wsk.reseed_kinds()
+
+
+@pytest.mark.usefixtures("fresh_kind")
+def test_prune_keeps_what_workspacekind_values_offer_and_what_their_backups_name(
+    tmp_path: Path, admin: client.ApiClient
+) -> None:
+    registry = need_env("KFWS_TEST_REGISTRY")
+    prefix = unique("kfws-prune")
+    name = f"{prefix}/nb"
+    repo = f"{registry}/{name}"
+    push = Pusher(registry)
+    for day in range(1, 6):
+        push.image(
+            name,
+            [f"t{day}"],
+            labels=kfws_labels("nb", f"{prefix}-{day}"),
+            created=f"2026-11-{day:02d}T00:00:00Z",
+            content=f"{prefix}-{day}",
+        )
+
+    def kinds_workspace(*images: dict[str, Any]) -> Path:
+        """Offers only through the seeded kind (no images to build, no spawner section)."""
+        return write_workspace(
+            tmp_path / "kinds",
+            {
+                "apiVersion": "kfws/v1alpha1",
+                "kind": "Workspace",
+                "registry": {"default": f"{registry}/{prefix}",
+                             "registries": {registry: {"insecure": True}}},
+                "cluster": {"namespace": k8s.namespace()},
+                "workspaceKinds": {wsk.KIND: {"images": list(images)}},
+            },
+        )  # fmt: skip
+
+    # t3 is offered first; the second apply changes that unused value to t4 (its backup keeps
+    # t3) and adds a hidden value on t2
+    first = kinds_workspace({"id": "kfws-b", "image": f"{repo}:t3"})
+    assert kfws(first, WRITER, "apply", "--auto-approve").code == 0
+    second = kinds_workspace(
+        {"id": "kfws-a", "image": f"{repo}:t2", "hidden": True},
+        {"id": "kfws-b", "image": f"{repo}:t4"},
+    )
+    applied = kfws(second, WRITER, "apply", "--auto-approve")
+    assert applied.code == 0, applied.text
+    values = wsk.values(wsk.get(admin))
+    assert values["kfws-a"]["spawner"]["hidden"] is True
+    assert values["kfws-b"]["spec"]["image"] == f"{repo}:t4"
+
+    # prune's workspace builds into the repository and declares no kind: every kind is read
+    ws = workspace(tmp_path / "ws", registry, prefix, [need_env("KFWS_TEST_BASE_IMAGE")],
+                   insecure=True)  # fmt: skip
+    dry = kfws(ws, READONLY, "prune", "--keep", "0", "--format", "json")
+    assert dry.code == 0, dry.text
+    got = {t["tag"]: (t["action"], t["reasons"]) for t in json.loads(dry.out)["tags"]}
+    assert got == {
+        "t5": ("delete", ["older than the newest 0; not offered, used by a notebook or named "
+                          "by a backup"]),
+        "t4": ("keep", ["offered now"]),
+        "t3": ("keep", [f"named by a kfws backup of WorkspaceKind {wsk.KIND} (rollback needs it)"]),
+        "t2": ("keep", ["offered now"]),  # by a hidden value
+        "t1": ("delete", ["older than the newest 0; not offered, used by a notebook or named "
+                          "by a backup"]),
+    }  # fmt: skip
+    done = kfws(ws, READONLY, "prune", "--keep", "0", "--yes")
+    assert done.code == 0, done.text
+    assert "Deleted 2 tags (2 manifests)" in done.out
+    assert push.tags(name) == {"t2", "t3", "t4"}

@@ -23,8 +23,9 @@ from __future__ import annotations
 # with the Protocol's functions: each is imported (directly or through another) before the
 # function of its name is bound below, so no later import can rebind the attribute
 # (tests/unit/targets/test_all_targets.py checks it). A new target had better avoid such names.
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfws.output import Reporter
 from kfws.plan.compare import last_writer as _last_writer
@@ -40,10 +41,14 @@ from kfws.targets.spawner.rollback import backups, rollback
 from kfws.targets.spawner.state import SpawnerState
 from kfws.targets.spawner.view import view
 
+if TYPE_CHECKING:
+    from kfws.usage.model import EntryUsage
+
 __all__ = [
     "KINDS",
     "applied_digests",
     "apply",
+    "backup_subject",
     "backups",
     "declared_offers",
     "drift",
@@ -53,8 +58,12 @@ __all__ = [
     "offered_images",
     "plan",
     "rollback",
+    "usage_counts",
     "view",
 ]
+# a kept spawner_ui_config.yaml: its top-level section (Kubeflow 1.0 and 1.3+ alike), found by
+# a line scan rather than a parse (a backup's text is hostile, and prune reads every one)
+_CONFIG_ROOT = re.compile(r"""^["']?spawnerFormDefaults["']?[ \t]*:""", re.MULTILINE)
 
 
 def observe(
@@ -88,6 +97,14 @@ def offered_images(state: SpawnerState) -> tuple[str, ...]:
     refs = [o for g in live.groups for o in g.options]
     refs += [g.value for g in live.groups if g.value]
     return tuple(dict.fromkeys(refs))
+
+
+def usage_counts(state: SpawnerState) -> tuple[EntryUsage, ...]:
+    return ()  # its users are Notebook objects, counted by kfws.observe.notebooks
+
+
+def backup_subject(text: str) -> str | None:
+    return "the spawner config" if _CONFIG_ROOT.search(text) else None
 
 
 def applied_digests(state: SpawnerState) -> Mapping[str, str]:

@@ -20,6 +20,7 @@ imports what it needs (a spawner-only plan loads nothing else of it).
   findings.py  drift findings (pure)
   import_.py   `kfws import`: live values into `workspaceKinds:`
   rbac.py      `kfws rbac --workspacekinds`
+  usage.py     each value's Workspaces, from the kind's status (`kfws usage`)
 
 (No submodule is named after a Protocol function, plan.py or view.py say: importing it would
 replace the package attribute the targets table dispatches to.)
@@ -45,11 +46,13 @@ if TYPE_CHECKING:
     from kfws.plan.model import Plan
     from kfws.spec.model import ClusterSpec, Spec
     from kfws.targets.workspacekind.model import KindState
+    from kfws.usage.model import EntryUsage
 
 __all__ = [
     "KINDS",
     "applied_digests",
     "apply",
+    "backup_subject",
     "backups",
     "declared_offers",
     "drift",
@@ -59,6 +62,7 @@ __all__ = [
     "offered_images",
     "plan",
     "rollback",
+    "usage_counts",
     "view",
 ]
 
@@ -109,6 +113,19 @@ def declared_offers(spec: Spec) -> tuple[Offer, ...]:
 def offered_images(state: KindsState) -> tuple[str, ...]:
     """Every value's image, hidden ones too: Workspaces may still run them."""
     return tuple(dict.fromkeys(v.value.image for k in state.kinds for v in k.values))
+
+
+def usage_counts(state: KindsState) -> tuple[EntryUsage, ...]:
+    """Every value of every kind observed, with the Workspaces its kind's status counts."""
+    from kfws.targets.workspacekind.usage import entries
+
+    return entries(state.kinds)
+
+
+def backup_subject(text: str) -> str | None:
+    from kfws.targets.workspacekind.backup import subject
+
+    return subject(text)
 
 
 def applied_digests(state: KindsState) -> Mapping[str, str]:

@@ -42,6 +42,19 @@ def payload(kind: KindState) -> str:
     )
 
 
+def subject(text: str) -> str | None:
+    """What a kept text is a backup of, "WorkspaceKind NAME", when it is a payload() (prune
+    names it so); None for anything else. The name is the kept text's: renderers sanitise it."""
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        return None
+    name = data.get("workspaceKind")
+    return f"WorkspaceKind {name}" if isinstance(name, str) and name else None
+
+
 def declaration(text: str, where: str) -> KindSpec:
     """The KindSpec that brings kfws's values back to the kept ones. The kept text is read as
     hostile: anything unexpected is refused, naming the backup."""

@@ -57,8 +57,8 @@ OLD = [tag("a", 1), tag("b", 2), tag("c", 3), tag("d", 4)]
         ({"offered": [Ref(REPO, "a", None)]}, {"a", "d"}),
         ({"offered": [Ref(REPO, None, digest(2))]}, {"b", "d"}),  # offered by digest
         ({"offered": [Ref("reg.example.com/team/other", "a", None)]}, {"d"}),  # other repo
-        ({"backups": [Ref(REPO, "c", None)]}, {"c", "d"}),
-        ({"backups": [Ref(REPO, None, digest(1))]}, {"a", "d"}),
+        ({"backups": [(Ref(REPO, "c", None), "the spawner config")]}, {"c", "d"}),
+        ({"backups": [(Ref(REPO, None, digest(1)), "WorkspaceKind lab")]}, {"a", "d"}),
         ({"notebooks": [NotebookUse("ns", "x", f"{REPO}:b", False)]}, {"b", "d"}),
         ({"notebooks": [NotebookUse("ns", "x", f"{REPO}:b", True)]}, {"b", "d"}),  # stopped
         ({"notebooks": [NotebookUse("ns", "x", f"{REPO}@{digest(3)}", False)]}, {"c", "d"}),
@@ -129,7 +129,7 @@ def test_every_reason_is_told_and_the_freed_space_counts_only_unshared_blobs() -
         keep=1,
         offered=[Ref(REPO, "b", None)],
         notebooks=[nb],
-        backups=[Ref(REPO, "b", None)],
+        backups=[(Ref(REPO, "b", None), "the spawner config")],
     )
     got = {d.tag.tag: d for d in plan.decisions}
     assert got["b"].reasons == (
@@ -143,6 +143,36 @@ def test_every_reason_is_told_and_the_freed_space_counts_only_unshared_blobs() -
     )
     assert plan.freed == 10  # a's own layer; the shared one stays for b and c
     assert [d.tag.tag for d in plan.decisions] == ["c", "b", "a"]  # newest first
+
+
+@pytest.mark.parametrize(
+    ("backups", "reasons"),
+    [
+        (
+            [(Ref(REPO, "b", None), "WorkspaceKind jupyterlab")],
+            ["named by a kfws backup of WorkspaceKind jupyterlab (rollback needs it)"],
+        ),
+        # named by backups of two objects: each is told, once, in the order they came
+        (
+            [
+                (Ref(REPO, "b", None), "WorkspaceKind lab"),
+                (Ref(REPO, None, digest(2)), "the spawner config"),
+                (Ref(REPO, "b", None), "WorkspaceKind lab"),
+                (Ref(REPO, "c", None), "WorkspaceKind other"),  # another tag's backup
+            ],
+            [
+                "named by a kfws backup of WorkspaceKind lab (rollback needs it)",
+                "named by a kfws backup of the spawner config (rollback needs it)",
+            ],
+        ),
+    ],
+)
+def test_a_backup_keep_reason_names_what_the_backup_is_of(
+    backups: list[tuple[Ref, str]], reasons: list[str]
+) -> None:
+    plan = decide(OLD, keep=0, offered=(), notebooks=(), backups=backups)
+    got = {d.tag.tag: d for d in plan.decisions}
+    assert list(got["b"].reasons) == reasons
 
 
 def test_repositories_are_decided_apart() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from kfws.render.usage import render_usage
-from kfws.usage.model import Notebooks, NotebookUse
+from kfws.usage.model import EntryUsage, Notebooks, NotebookUse
 from kfws.usage.report import (
     MISSING,
     NOT_CHECKED,
@@ -143,7 +143,9 @@ def test_usage_markdown_in_full() -> None:
 
 def test_usage_json_in_full() -> None:
     text = render_usage(FULL, "json")
-    assert text.endswith("}\n") and text.startswith('{\n  "images": [')  # indented, one line each
+    assert text.endswith("}\n") and text.startswith(
+        '{\n  "entries": [],\n  "images": ['
+    )  # indented, one line each
     assert json.loads(text) == {
         "images": [
             {
@@ -211,6 +213,7 @@ def test_usage_json_in_full() -> None:
             {"notebook": "ns3/n4", "image": "r/b:0", "stopped": True},
             {"notebook": "ns3/n5", "image": "r/b:0", "stopped": False},
         ],
+        "entries": [],
         "notebooksVisible": True,
         "unseen": ["namespace x: forbidden"],
     }
@@ -250,6 +253,7 @@ def test_without_notebooks_the_summary_says_they_were_not_seen_and_empty_section
 def test_usage_json_keys_are_sorted_for_stable_diffs() -> None:
     doc = json.loads(render_usage(FULL, "json"))
     assert list(doc) == [
+        "entries",
         "images",
         "missingFromRegistry",
         "notOfferedInUse",
@@ -264,3 +268,68 @@ def test_a_pipe_in_an_image_name_cannot_split_the_markdown_table_row() -> None:
     odd = ImageUsage("r/p|q:1", "r/p|q", "1", None, True, False, PRESENT)
     md = render_usage(UsageReport((odd,)), "markdown")
     assert "\n| `r/p\\|q:1` | yes | none | - | - |\n" in md
+
+
+def value(owner: str, vid: str, users: int, **flags: object) -> EntryUsage:
+    return EntryUsage(
+        "WorkspaceKind",
+        owner,
+        "value",
+        vid,
+        f"r/{vid}:1",
+        users,
+        "workspace",
+        **flags,  # type: ignore[arg-type]
+    )
+
+
+COUNTED = UsageReport(
+    (C,),
+    entries=(
+        value("lab", "old", 3, hidden=True, redirect="new"),
+        value("lab", "new", 1, default=True),
+        value("lab", "unused", 0),
+        value("code\x1b[2J", "x|y", 2),
+    ),
+)
+
+
+def test_counted_entries_get_a_table_headed_with_the_targets_nouns_and_a_total_per_object() -> None:
+    text = render_usage(COUNTED, "text")
+    assert "\x1b" not in text
+    assert text.split("\n1 images, 0 notebooks in 0 namespaces.\n", 1)[1] == (
+        "\n"
+        "WORKSPACEKIND  VALUE   IMAGE       WORKSPACES  NOTES\n"
+        "lab            old     r/old:1     3           hidden, redirects to new\n"
+        "lab            new     r/new:1     1           default\n"
+        "lab            unused  r/unused:1  0           -\n"
+        "code           x|y     r/x|y:1     2           -\n"
+        "\n"
+        "WorkspaceKind lab: 4 workspaces on 3 values.\n"
+        "WorkspaceKind code: 2 workspaces on 1 value.\n"
+    )
+
+
+def test_counted_entries_in_markdown_and_json() -> None:
+    md = render_usage(COUNTED, "markdown")
+    assert (
+        "### WorkspaceKind values\n\n"
+        "| WorkspaceKind | value | image | workspaces | notes |\n"
+        "|---|---|---|---|---|\n"
+        "| lab | `old` | `r/old:1` | 3 | hidden, redirects to new |\n"
+    ) in md
+    assert "| `x\\|y` | `r/x\\|y:1` | 2 | - |\n" in md  # a pipe cannot split the row
+    assert "\nWorkspaceKind lab: 4 workspaces on 3 values.\n" in md
+    assert "\x1b" not in md and "| code\\\\x1b\\[2J | `x" in md  # shown, not obeyed
+    doc = json.loads(render_usage(COUNTED, "json"))
+    assert doc["entries"][0] == {
+        "kind": "WorkspaceKind",
+        "name": "lab",
+        "id": "old",
+        "image": "r/old:1",
+        "users": 3,
+        "hidden": True,
+        "redirect": "new",
+        "default": False,
+    }
+    assert [e["default"] for e in doc["entries"]] == [False, True, False, False]

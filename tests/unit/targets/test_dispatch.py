@@ -7,7 +7,7 @@ import dataclasses
 
 from kfws.observe.model import Observed
 from kfws.plan.model import Change, ChangeKind
-from kfws.targets.dispatch import last_writer, offered_images, view
+from kfws.targets.dispatch import backup_subject, last_writer, offered_images, usage_counts, view
 from kfws.targets.spawner.kinds import RESTART
 from tests.unit.factories import cluster_state
 
@@ -64,3 +64,21 @@ def test_declared_offers_are_each_target_s_in_table_then_file_order() -> None:
         "WorkspaceKind image reg/q:1 (jupyterlab value q)"
     )
     assert declared_offers(spec(image("nb"))) == ()
+
+
+def test_each_backup_text_is_named_by_the_target_whose_kind_of_backup_it_is() -> None:
+    spawner = cluster_state().config_text
+    kind = '{\n "format": 1,\n "values": [],\n "workspaceKind": "jupyterlab"\n}'
+    assert backup_subject(spawner) == "the spawner config"
+    assert backup_subject('"spawnerFormDefaults": {}') == "the spawner config"
+    assert backup_subject(kind) == "WorkspaceKind jupyterlab"
+    # a top-level key only: the section named inside a kind's text is not a spawner config
+    assert backup_subject('{"format": 1, "workspaceKind": "x", "spawnerFormDefaults": 1}') == (
+        "WorkspaceKind x"
+    )
+    assert backup_subject("  spawnerFormDefaults: {}") is None
+    assert backup_subject("something else") is None
+
+
+def test_only_targets_that_count_their_users_report_counts() -> None:
+    assert usage_counts(SEEN.targets) == ()  # the spawner's users are Notebook objects

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from kfws.errors import KfwsError
-from kfws.targets.workspacekind.backup import backup_name, declaration, payload
+from kfws.targets.workspacekind.backup import backup_name, declaration, payload, subject
 from kfws.targets.workspacekind.model import ImageValue, KindState, LiveValue, Port, Redirect
 from kfws.targets.workspacekind.planner import Action, plan_kind
 
@@ -60,3 +60,16 @@ def test_an_unreadable_backup_is_refused_naming_it(text: str) -> None:
         declaration(text, "kfws-backup-workspacekind-jupyterlab 4.yaml")
     assert e.value.where == "kfws-backup-workspacekind-jupyterlab 4.yaml"
     assert e.value.message.startswith("the kept version can't be read")
+
+
+def test_a_kept_payload_says_which_kind_it_is_a_backup_of_and_nothing_else_does() -> None:
+    assert subject(payload(kind(LiveValue(TF, 1, KFWS)))) == "WorkspaceKind jupyterlab"
+    for text in (
+        "spawnerFormDefaults:\n  image: {value: r/a:1}\n",  # the spawner's kind of backup
+        "{",
+        "[]",
+        '{"format": 2, "workspaceKind": "lab"}',  # a format kfws does not write
+        '{"format": 1, "workspaceKind": ["lab"]}',
+        '{"format": 1, "workspaceKind": ""}',
+    ):
+        assert subject(text) is None, text
