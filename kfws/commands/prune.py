@@ -56,10 +56,11 @@ def _keep(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     from kfws.observe.prune import observe_prune
     from kfws.observe.registry import RegistryClient
+    from kfws.observe.registry.config_cache import ConfigCache
     from kfws.render.prune import render_prune
 
     spec = load(args.file, namespace=args.namespace)
-    client = RegistryClient(spec.registry_options)
+    client = RegistryClient(spec.registry_options, config_cache=ConfigCache())
     plan = observe_prune(
         spec,
         client,

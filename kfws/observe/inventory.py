@@ -38,11 +38,13 @@ def tag_digests(
 def tag_facts(
     client: RegistryClient, repositories: Iterable[str], parallelism: int
 ) -> dict[tuple[str, str], ImageFacts]:
-    """(repository, tag) -> its facts, for every tag that still exists."""
+    """(repository, tag) -> its facts, for every tag that still exists. The configs read are
+    kept for the next run when the client has a config cache."""
     tags = list_all(client, repositories, parallelism)
     if not tags:
         return {}
     client.prepare(parallelism)
     with ThreadPoolExecutor(max_workers=min(parallelism, len(tags))) as pool:
         facts = list(pool.map(lambda t: client.image_facts(*t), tags))
+    client.remember_configs()
     return {t: f for t, f in zip(tags, facts, strict=True) if f is not None}

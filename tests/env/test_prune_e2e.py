@@ -49,7 +49,13 @@ def workspace(folder: Path, registry: str, prefix: str, options: list[str], **re
 
 
 def kfws(path: Path, identity: str, *args: str) -> Result:
-    return run_kfws(*args, "-f", str(path), cwd=path.parent, env={"KUBECONFIG": need_env(identity)})
+    """kfws as `identity`, with a cache folder of this workspace's own (prune's config cache)."""
+    env = {"KUBECONFIG": need_env(identity), "XDG_CACHE_HOME": str(cache_home(path))}
+    return run_kfws(*args, "-f", str(path), cwd=path.parent, env=env)
+
+
+def cache_home(path: Path) -> Path:
+    return path.parent / "cache"
 
 
 def live_options() -> str:
@@ -121,6 +127,16 @@ def test_prune_keeps_offered_used_backed_up_shared_and_newest_and_rollback_still
     assert got["t8"][1] == [newest] and got[built[0]][1] == [newest]
     assert {tuple(m["tags"]) for m in doc["manifests"]} == {("t1",), ("t6", "t6b")}
     assert doc["freedBytes"] > 0 and doc["deleted"] is False
+    # the configs it read are remembered: one per image (7 days, the manual one, the built one)
+    cached = (cache_home(ws) / "kfws" / "image-configs.json").read_text(encoding="utf-8")
+    configs = json.loads(cached)["configs"].values()
+    assert len(configs) == 9
+    nb = [c for c in configs if c["labels"].get("dev.kfws.image-name") == "nb"]
+    assert len(nb) == 8 and [c["created"] for c in configs if not c["labels"]] == [
+        "2026-11-09T00:00:00Z"
+    ]
+    pushed = {f"2026-11-{day:02d}T00:00:00Z" for day in (1, 2, 3, 4, 5, 6, 8)}
+    assert pushed <= {c["created"] for c in nb}
 
     text = kfws(ws, READONLY, "prune", "--keep", "2")
     assert "Would delete 3 tags (2 manifests), up to " in text.out

@@ -32,6 +32,7 @@ import pytest
 import requests
 
 from kfws.errors import RegistryError
+from kfws.observe.inventory import tag_facts
 from kfws.observe.registry import (
     DOCKER_MANIFEST,
     MANIFEST_ACCEPT,
@@ -39,8 +40,11 @@ from kfws.observe.registry import (
     ManifestInfo,
     RegistryClient,
 )
+from kfws.observe.registry.config_cache import ConfigCache
+from kfws.observe.registry.facts import ImageFacts
 from kfws.spec.model import RegistryOptions
 from tests.conftest import need_env
+from tests.env.registry_push import Pusher, kfws_labels
 
 REPO = f"kfws-registry-test/r{uuid.uuid4().hex[:10]}"
 
@@ -368,6 +372,37 @@ def test_labels_through_an_oci_index_by_platform(env: Env, pushed: dict[str, Pus
     assert arm["dev.kfws.test"] == pushed["v2"].labels["dev.kfws.test"]
     with pytest.raises(RegistryError, match=r"no image for platform linux/s390x .*linux/amd64"):
         client.image_labels(f"{env.open}/{REPO}", "multi", platform="linux/s390x")
+
+
+def test_a_remembered_config_is_not_read_again(env: Env, tmp_path: Path) -> None:
+    """The config cache (kfws prune): a second client with the same cache file gets every tag's
+    facts without reading the config blob, which is deleted from the registry in between (a
+    read would now fail: a client with an empty cache shows it). The manifest is still read."""
+    name = f"kfws-registry-test/c{uuid.uuid4().hex[:10]}"
+    repo = f"{env.open}/{name}"
+    labels = kfws_labels("nb", name)
+    digest = Pusher(env.open).image(
+        name, ["t1", "t2"], labels=labels, created="2026-11-03T04:05:06Z"
+    )
+    cache = tmp_path / "image-configs.json"
+    with RegistryClient(env.options(), config_cache=ConfigCache(cache)) as first:
+        facts = tag_facts(first, [repo], 4)
+    config, layer = facts[(repo, "t1")].blobs
+    size = config[1] + layer[1]
+    assert facts == {
+        (repo, tag): ImageFacts(digest, labels, "2026-11-03T04:05:06Z", (config, layer), size)
+        for tag in ("t1", "t2")
+    }
+    gone = requests.delete(f"http://{env.open}/v2/{name}/blobs/{config[0]}", timeout=10)
+    assert gone.status_code == 202, gone.text
+    with RegistryClient(env.options(), config_cache=ConfigCache(cache)) as second:
+        assert tag_facts(second, [repo], 4) == facts
+    fresh = ConfigCache(tmp_path / "empty.json")
+    with (
+        RegistryClient(env.options(), config_cache=fresh) as third,
+        pytest.raises(RegistryError, match=r"answered 404 .*reading the image config for"),
+    ):
+        tag_facts(third, [repo], 4)
 
 
 # ---- many at once -----------------------------------------------------------------------------

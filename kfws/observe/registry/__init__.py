@@ -25,6 +25,7 @@ One job per module:
 - transport.py: the HTTP session, retries and redirects;
 - auth.py: credentials and bearer tokens answering a challenge;
 - messages.py: the user-facing errors;
+- config_cache.py: what image configs said, remembered between runs by digest (kfws prune);
 - client.py: RegistryClient, the three questions.
 """
 

@@ -17,6 +17,7 @@ from kfws.errors import RegistryError
 from kfws.observe.registry import bodies, messages
 from kfws.observe.registry.auth import Authenticator
 from kfws.observe.registry.challenge import parse_www_authenticate
+from kfws.observe.registry.config_cache import ConfigCache
 from kfws.observe.registry.endpoint import Endpoints
 from kfws.observe.registry.facts import ImageConfig, ImageFacts, blobs_of, image_config
 from kfws.observe.registry.manifests import (
@@ -57,6 +58,7 @@ class RegistryClient:
         retries: int = 3,
         backoff: float = 0.25,
         pool_size: int = 16,
+        config_cache: ConfigCache | None = None,
     ) -> None:
         self._endpoints = Endpoints(options_for)
         self._transport = Transport(
@@ -66,12 +68,19 @@ class RegistryClient:
         # (host, name, config digest) -> its labels and creation time (content-addressed: a
         # racing duplicate fetch stores the same value)
         self._configs: dict[tuple[str, str, str], ImageConfig] = {}
+        # the same across runs (config_cache.py), when the caller keeps one (kfws prune)
+        self._config_cache = config_cache
 
     def __repr__(self) -> str:
         return f"RegistryClient(registries={self._endpoints.hosts()})"
 
     def close(self) -> None:
         self._transport.close()
+
+    def remember_configs(self) -> None:
+        """Keep the configs read so far for the next run (when this client has a cache)."""
+        if self._config_cache is not None:
+            self._config_cache.save()
 
     def prepare(self, parallelism: int) -> None:
         """Room in the connection pool for `parallelism` threads sharing this client."""
@@ -112,7 +121,7 @@ class RegistryClient:
 
     def _config(self, host: str, name: str, manifest: dict[str, Any], what: str) -> ImageConfig:
         """The labels and creation time in an image's config blob (one GET per blob: many
-        tags of a repository share a config)."""
+        tags of a repository share a config; none for a blob the config cache remembers)."""
         config = manifest.get("config") or {}
         digest = config.get("digest") if isinstance(config, dict) else None
         if not isinstance(digest, str) or not DIGEST_RE.match(digest):
@@ -120,6 +129,8 @@ class RegistryClient:
                 f"the manifest of {what} names no valid config blob", where=f"registry {host}"
             )
         cached = self._configs.get((host, name, digest))
+        if cached is None and self._config_cache is not None:
+            cached = self._config_cache.get(digest)
         if cached is not None:
             return cached
         r = self._send(
@@ -135,6 +146,8 @@ class RegistryClient:
                 f"the config blob of {what} is not an image config", where=f"registry {host}"
             ) from None
         self._configs[(host, name, digest)] = found
+        if self._config_cache is not None:
+            self._config_cache.put(digest, found)
         return found
 
     def image_facts(
