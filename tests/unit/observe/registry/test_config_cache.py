@@ -22,6 +22,12 @@ KFWS = ImageConfig(
 PLAIN = ImageConfig({}, None, None)
 
 
+@pytest.fixture(autouse=True)
+def no_home_cache(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A mutant that loses the path given falls back to the default one: never the real home."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
+
+
 def test_remembers_across_instances_in_a_private_file(tmp_path: Path) -> None:
     path = tmp_path / "cache" / "kfws" / "image-configs.json"
     first = ConfigCache(path)
