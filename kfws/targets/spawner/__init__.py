@@ -69,14 +69,28 @@ _CONFIG_ROOT = re.compile(r"""^["']?spawnerFormDefaults["']?[ \t]*:""", re.MULTI
 def observe(
     spec: Spec, *, context: str | None, reporter: Reporter, undeclared: bool = False
 ) -> SpawnerState | None:
-    """When the workspace declares spawner groups or flags (or `undeclared`)."""
+    """When the workspace declares spawner groups or flags; else, when `undeclared` (usage,
+    prune), the web app's config if the namespace has one: None (and a line saying so) when it
+    has no Jupyter web app, as on a Notebooks 2.0-only cluster. A workspace that declares the
+    spawner gets the error instead: the web app it manages is missing (a wrong namespace?)."""
     s = spec.spawner
     flags = (s.allow_custom_image, s.hide_registry, s.hide_tag, s.image_pull_policy)
-    if not (undeclared or s.groups or any(v is not None for v in flags)):
+    declared = bool(s.groups) or any(v is not None for v in flags)
+    if not (undeclared or declared):
         return None
-    from kfws.targets.spawner.observe import observe_cluster
+    from kfws.targets.spawner.observe import observe_cluster, observe_if_there
 
-    return observe_cluster(spec.cluster, context=context or spec.cluster.context)
+    context = context or spec.cluster.context
+    if declared:
+        return observe_cluster(spec.cluster, context=context)
+    state = observe_if_there(spec.cluster, context=context)
+    if state is None:
+        reporter.progress(
+            f"no Jupyter web app in namespace {spec.cluster.namespace}: the Kubeflow 1.x "
+            "spawner offers nothing there (if it runs in another namespace, set "
+            "`cluster.namespace` or pass --namespace)"
+        )
+    return state
 
 
 def declared_offers(spec: Spec) -> tuple[Offer, ...]:

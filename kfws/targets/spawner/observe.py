@@ -30,6 +30,24 @@ def find_deployment(api: Any, spec: ClusterSpec) -> dict[str, Any]:
     if spec.deployment:
         with api_errors("get", "deployments", ns, spec.deployment):
             return kube_api.get(api, kube_api.DEPLOYMENT, namespace=ns, name=spec.deployment)
+    found = find_by_labels(api, spec)
+    if found is not None:
+        return found
+    with api_errors("list", "deployments", ns):
+        others = kube_api.list_items(api, kube_api.DEPLOYMENTS, namespace=ns)
+    listed = ", ".join(sorted(_name(d) for d in others)) or "none"
+    raise ClusterError(
+        f"no Jupyter web app Deployment in namespace {ns} (looked for labels "
+        f"{' and '.join(APP_SELECTORS)}); Deployments there: {listed}",
+        where=f"namespace {ns}",
+        hint="set `cluster.namespace` to where Kubeflow runs, or `cluster.deployment: NAME`",
+    )
+
+
+def find_by_labels(api: Any, spec: ClusterSpec) -> dict[str, Any] | None:
+    """The web app's Deployment, by the first of its labels that matches; None when neither
+    does. Several matches, or a refused list (403), raise ClusterError."""
+    ns = spec.namespace
     for selector in APP_SELECTORS:
         with api_errors("list", "deployments", ns):
             found = kube_api.list_items(
@@ -44,15 +62,7 @@ def find_deployment(api: Any, spec: ClusterSpec) -> dict[str, Any]:
                 where=f"namespace {ns}",
                 hint="choose one with `cluster.deployment: NAME` in workspace.yaml",
             )
-    with api_errors("list", "deployments", ns):
-        others = kube_api.list_items(api, kube_api.DEPLOYMENTS, namespace=ns)
-    listed = ", ".join(sorted(_name(d) for d in others)) or "none"
-    raise ClusterError(
-        f"no Jupyter web app Deployment in namespace {ns} (looked for labels "
-        f"{' and '.join(APP_SELECTORS)}); Deployments there: {listed}",
-        where=f"namespace {ns}",
-        hint="set `cluster.namespace` to where Kubeflow runs, or `cluster.deployment: NAME`",
-    )
+    return None
 
 
 def _name(obj: dict[str, Any]) -> str:
@@ -167,7 +177,24 @@ def observe_cluster(cluster_spec: ClusterSpec, *, context: str | None) -> Spawne
     be found unambiguously, or the API refuses. Reads the objects as JSON (kfws.observe.kube_api
     says why not through the typed API classes)."""
     api = load_api(context or cluster_spec.context)
-    dep = find_deployment(api, cluster_spec)
+    return _state(api, cluster_spec, find_deployment(api, cluster_spec))
+
+
+def observe_if_there(cluster_spec: ClusterSpec, *, context: str | None) -> SpawnerState | None:
+    """As observe_cluster, for a workspace that declares nothing of the spawner (usage and
+    prune read every target): None when the namespace has no Jupyter web app at all (a
+    Notebooks 2.0-only cluster offers nothing through a 1.x spawner). Everything else still
+    raises: a refused or failed read (prune must not guess), several web apps, a web app
+    without its spawner config, and a Deployment or ConfigMap the workspace names
+    (`cluster.deployment`, `cluster.configMap`: it says there is one)."""
+    api = load_api(context or cluster_spec.context)
+    if cluster_spec.deployment or cluster_spec.config_map:
+        return _state(api, cluster_spec, find_deployment(api, cluster_spec))
+    dep = find_by_labels(api, cluster_spec)
+    return None if dep is None else _state(api, cluster_spec, dep)
+
+
+def _state(api: Any, cluster_spec: ClusterSpec, dep: dict[str, Any]) -> SpawnerState:
     cm = find_config_map(api, cluster_spec, dep)
     meta = field(cm, "metadata")
     return SpawnerState(
