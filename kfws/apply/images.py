@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kfws.errors import ApplyError, EngineError, KfwsError
+from kfws.images.built_at import BUILT_AT_LABEL, stamp
 from kfws.images.digest import INPUTS_LABEL
 from kfws.observe.engine import (
     IMAGE_NAME_LABEL,
@@ -209,7 +210,7 @@ def fallback_hint(result: ImageResult, search: Callable[[str, str], LastBuilt]) 
     cut = f" ({found.note})" if found.note else ""
     return (
         f"  {result.name}: the last image kfws built for it is still in the registry: "
-        f"{last.reference}{built_when(last.created)}{cut}. The spawner keeps offering what it "
+        f"{last.reference}{built_when(last.built)}{cut}. The spawner keeps offering what it "
         f"offers now; to offer that image while the build is fixed, list {last.reference} in "
         f"place of {result.name} in spawner options"
     )
@@ -308,6 +309,9 @@ def _build(
         INPUT_DIGEST_LABEL: inputs.input_digest,
         INPUTS_LABEL: inputs.manifest,  # why a later plan rebuilds it (kfws.plan.why)
         IMAGE_NAME_LABEL: image.name,
+        # when kfws built it: BuildKit's `created` repeats across builds (kfws.images.built_at);
+        # not an input, so it changes neither the content tag nor the input digest
+        BUILT_AT_LABEL: stamp(),
         "org.opencontainers.image.title": image.name,
     }
     if image.build is not None:

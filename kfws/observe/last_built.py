@@ -4,8 +4,9 @@ A plan compares an image to build with it when the spawner offers nothing of its
 (kfws.plan.why), and a failed apply names it as the image to keep offering meanwhile. It is
 read from the registry, not the Docker Engine: BuildKit pushes as it builds and leaves nothing
 in the engine, and a CI runner starts empty. The tags of the image's repository and, for each,
-its config's kfws labels (dev.kfws.image-name, dev.kfws.inputs) and creation time are read with
-the code `kfws prune` uses (RegistryClient.list_tags, RegistryClient.image_facts).
+its config's kfws labels (dev.kfws.image-name, dev.kfws.inputs, dev.kfws.built-at) and
+creation time are read with the code `kfws prune` uses (RegistryClient.list_tags,
+RegistryClient.image_facts).
 
 A repository can hold thousands of tags, and registry answers are untrusted: the search lists at
 most MAX_LISTED tag names and reads the labels of at most MAX_INSPECTED of them (kfws's content
@@ -14,13 +15,13 @@ The choice among what was read is pure (candidates, newest) and tested on its ow
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from kfws.errors import KfwsError
+from kfws.images.built_at import built_time, newest_first_key
 from kfws.images.digest import INPUTS_LABEL, TAG_SCHEME
 from kfws.observe.engine import IMAGE_NAME_LABEL
 from kfws.observe.registry import RegistryClient
@@ -35,6 +36,7 @@ class Built:
     reference: str  # "host/repo:tag"
     created: str | None  # RFC 3339 from the image config, as the builder wrote it
     inputs: str | None  # its dev.kfws.inputs label (kfws.plan.why), None: none recorded
+    built: datetime | None  # when kfws built it (kfws.images.built_at), else `created`
 
 
 @dataclass(frozen=True)
@@ -53,41 +55,26 @@ def candidates(tags: Sequence[str], exclude: Collection[str], limit: int) -> tup
     return [*ours, *others][:limit], len(eligible)
 
 
-_RFC3339 = re.compile(r"^(\d{4}-\d\d-\d\d)[Tt ](\d\d:\d\d:\d\d)(?:\.(\d+))?([Zz]|[+-]\d\d:\d\d)$")
-
-
-def created_at(text: str | None) -> datetime | None:
-    """An image config's `created`, as an aware datetime; None when it is absent or odd (BuildKit
-    and dockerd write nanoseconds, which datetime.fromisoformat does not take)."""
-    m = _RFC3339.match(text or "")
-    if m is None:
-        return None
-    day, time, fraction, zone = m.groups()
-    micro = (fraction or "0")[:6].ljust(6, "0")
-    zone = "+00:00" if zone in ("Z", "z") else zone
-    try:
-        return datetime.fromisoformat(f"{day}T{time}.{micro}{zone}").astimezone(UTC)
-    except ValueError:
-        return None
-
-
 def newest(repository: str, name: str, facts: Mapping[str, ImageFacts | None]) -> list[Built]:
-    """The tags kfws built for `name` (its dev.kfws.image-name label), newest first; a build
-    with no readable creation time comes after those with one."""
+    """The tags kfws built for `name` (its dev.kfws.image-name label), newest first by when kfws
+    built them (its dev.kfws.built-at label, else the config's `created`: BuildKit repeats
+    `created` across builds, kfws.images.built_at); a build with neither comes last."""
     found = [
         (tag, f)
         for tag, f in facts.items()
         if f is not None and f.labels.get(IMAGE_NAME_LABEL) == name
     ]
-    oldest = datetime.min.replace(tzinfo=UTC)
-
-    def key(item: tuple[str, ImageFacts]) -> tuple[bool, datetime, str]:
-        when = created_at(item[1].created)
-        return (when is not None, when or oldest, item[0])
-
+    found.sort(
+        key=lambda item: newest_first_key(item[1].labels, item[1].created, item[0]), reverse=True
+    )
     return [
-        Built(f"{repository}:{tag}", f.created, f.labels.get(INPUTS_LABEL))
-        for tag, f in sorted(found, key=key, reverse=True)
+        Built(
+            f"{repository}:{tag}",
+            f.created,
+            f.labels.get(INPUTS_LABEL),
+            built_time(f.labels, f.created),
+        )
+        for tag, f in found
     ]
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kfws.build.choose import buildkit_hosts, engine_for
 from kfws.errors import EngineError, KfwsError, RegistryError
@@ -27,6 +27,9 @@ from kfws.observe.registry import RegistryClient, split_repository
 from kfws.output import Reporter
 from kfws.reference import parse_reference
 from kfws.spec.model import Spec
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 def split_reference(ref: str) -> tuple[str, str]:
@@ -210,7 +213,7 @@ def _last_built_inputs(
             found[name] = (last.reference, last.inputs)
             said.append(
                 f"compared with {last.reference}, the last image kfws built for {name}"
-                f"{built_when(last.created)}"
+                f"{built_when(last.built)}"
             )
         if search.note:
             said.append(search.note)
@@ -219,11 +222,8 @@ def _last_built_inputs(
     return found, notes
 
 
-def built_when(created: str | None) -> str:
-    """ " (built 2026-11-29 10:01:02 UTC)" from an image config's `created`, or nothing."""
-    from kfws.observe.last_built import created_at
-
-    when = created_at(created)
+def built_when(when: datetime | None) -> str:
+    """ " (built 2026-11-29 10:01:02 UTC)" (kfws.observe.last_built's Built.built), or nothing."""
     return f" (built {when:%Y-%m-%d %H:%M:%S} UTC)" if when else ""
 
 

@@ -4,16 +4,18 @@ Only tags kfws built (its labels on the image) are candidates; every other tag i
 A candidate is kept when it is offered now (any target), used by a notebook (by tag, by digest,
 or its pod runs the digest), named by a kfws backup of a target (so rollback keeps working;
 the reason names what the backup is of: the spawner config, WorkspaceKind NAME),
-among the newest `keep` kfws tags of its repository, or when it shares its manifest with a
-kept tag (a manifest DELETE removes every tag on it). Everything else is deleted, one DELETE
-per manifest. The space it frees is counted per repository from the blobs only deleted
-manifests use: shared layers stay."""
+among the newest `keep` kfws tags of its repository (by when kfws built it, not by the config's
+`created`: kfws.images.built_at), or when it shares its manifest with a kept tag (a manifest
+DELETE removes every tag on it). Everything else is deleted, one DELETE per manifest. The
+space it frees is counted per repository from the blobs only deleted manifests use: shared
+layers stay."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from kfws.images.built_at import newest_first_key
 from kfws.usage.model import NotebookUse
 from kfws.usage.refs import Ref
 from kfws.usage.report import how_used
@@ -75,8 +77,9 @@ def named(refs: Iterable[Ref], t: TagInfo) -> bool:
 
 
 def _newest_first(tags: Iterable[TagInfo]) -> list[TagInfo]:
-    # RFC 3339 in UTC sorts as text; an image without a creation time counts as oldest
-    return sorted(tags, key=lambda t: (t.created or "", t.tag), reverse=True)
+    # by kfws's dev.kfws.built-at label, else the config's `created` (BuildKit repeats it across
+    # builds: kfws.images.built_at); equal times by tag, an image with neither counts as oldest
+    return sorted(tags, key=lambda t: newest_first_key(t.labels, t.created, t.tag), reverse=True)
 
 
 def decide(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
+from kfws.images.built_at import BUILT_AT_LABEL, parse_time, stamp
 from kfws.prune.decide import PrunePlan
 from kfws.render.sizes import human
 from kfws.sanitize import json_text, one_line
@@ -69,6 +71,7 @@ def as_json(plan: PrunePlan, deleted: bool) -> dict[str, Any]:
                 "reasons": list(d.reasons),
                 "size": d.tag.size,
                 "created": d.tag.created,
+                "builtAt": _built_at(d.tag.labels),  # what "newest" goes by, before `created`
             }
             for d in plan.decisions
         ],
@@ -78,3 +81,10 @@ def as_json(plan: PrunePlan, deleted: bool) -> dict[str, Any]:
         ],
         "freedBytes": plan.freed,
     }
+
+
+def _built_at(labels: Mapping[str, str]) -> str | None:
+    """kfws's dev.kfws.built-at label, normalised (it comes from the registry: anything that is
+    not a time is left out)."""
+    when = parse_time(labels.get(BUILT_AT_LABEL))
+    return stamp(when) if when else None

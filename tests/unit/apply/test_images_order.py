@@ -4,6 +4,7 @@ at the same time, and an image whose base failed is not started (its result says
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 from kfws.apply.images import ImageResult, _waits_for, fallback_hint, run_in_order
 from kfws.observe.last_built import Built, LastBuilt
@@ -91,8 +92,18 @@ def test_after_a_failed_build_the_hint_names_the_newest_build_the_search_found()
     asked: list[tuple[str, str]] = []
     found = LastBuilt(
         (
-            Built("reg:5000/team/nb:kfws1-old", "2026-11-29T06:00:00.123456789Z", None),
-            Built("reg:5000/team/nb:kfws1-older", "2026-11-28T06:00:00Z", None),
+            Built(
+                "reg:5000/team/nb:kfws1-old",
+                "2026-11-20T06:00:00Z",  # BuildKit's `created` (kfws.images.built_at)
+                None,
+                datetime(2026, 11, 29, 6, 0, 0, 123456, tzinfo=UTC),  # its built-at label
+            ),
+            Built(
+                "reg:5000/team/nb:kfws1-older",
+                "2026-11-28T06:00:00Z",
+                None,
+                datetime(2026, 11, 28, 6, tzinfo=UTC),  # built before the label: `created`
+            ),
         )
     )
 

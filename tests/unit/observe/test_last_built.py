@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from kfws.observe.last_built import candidates, created_at, newest, search_note
+from kfws.observe.last_built import candidates, newest, search_note
 from kfws.observe.registry.facts import ImageFacts
 
 
-def facts(name: str | None, created: str | None, inputs: str | None = None) -> ImageFacts:
+def facts(
+    name: str | None, created: str | None, inputs: str | None = None, built: str | None = None
+) -> ImageFacts:
     labels = {"dev.kfws.image-name": name} if name else {}
     if inputs:
         labels["dev.kfws.inputs"] = inputs
+    if built:
+        labels["dev.kfws.built-at"] = built
     return ImageFacts("sha256:" + "1" * 64, labels, created, (), None)
 
 
@@ -23,15 +27,6 @@ def test_kfws_content_tags_are_read_first_and_the_rest_newest_looking_first() ->
     assert eligible == 6  # repeats counted once, the excluded tag not at all
     assert candidates([], exclude=(), limit=4) == ([], 0)
     assert candidates(["a", "b"], exclude=(), limit=0) == ([], 2)
-
-
-def test_creation_times_as_builders_write_them() -> None:
-    assert created_at("2026-11-29T10:01:02.123456789Z") == datetime(
-        2026, 11, 29, 10, 1, 2, 123456, tzinfo=UTC
-    )
-    assert created_at("2026-11-29T12:01:02+02:00") == datetime(2026, 11, 29, 10, 1, 2, tzinfo=UTC)
-    for odd in (None, "", "yesterday", "2026-13-40T99:00:00Z", "2026-11-29T10:01:02"):
-        assert created_at(odd) is None, odd
 
 
 def test_the_newest_build_for_the_name_comes_first() -> None:
@@ -65,3 +60,26 @@ def test_a_search_cut_short_says_how() -> None:
         "the search for the last image kfws built was cut short (read the labels of 40 of 50 "
         "tags): a newer one may be among the others"
     )
+
+
+def test_buildkit_releases_with_one_created_are_ordered_by_when_kfws_built_them() -> None:
+    # three releases differing only by an ENV line: BuildKit wrote the same `created` on each
+    # (kfws.images.built_at); kfws's label tells them apart, in whatever order the tags sort
+    same = "2026-12-07T00:35:46.188199234Z"
+    found = newest(
+        "reg/team/nb",
+        "nb",
+        {
+            "kfws1-c": facts("nb", same, built="2026-12-07T00:40:01.000000Z"),
+            "kfws1-a": facts("nb", same, built="2026-12-07T00:40:03.000000Z"),  # the newest
+            "kfws1-b": facts("nb", same, built="2026-12-07T00:40:02.000000Z"),
+            "kfws1-0": facts("nb", "2026-12-01T00:00:00Z"),  # built before the label
+        },
+    )
+    assert [(b.reference, b.built) for b in found] == [
+        ("reg/team/nb:kfws1-a", datetime(2026, 12, 7, 0, 40, 3, tzinfo=UTC)),
+        ("reg/team/nb:kfws1-b", datetime(2026, 12, 7, 0, 40, 2, tzinfo=UTC)),
+        ("reg/team/nb:kfws1-c", datetime(2026, 12, 7, 0, 40, 1, tzinfo=UTC)),
+        ("reg/team/nb:kfws1-0", datetime(2026, 12, 1, tzinfo=UTC)),
+    ]
+    assert all(b.created in (same, "2026-12-01T00:00:00Z") for b in found)

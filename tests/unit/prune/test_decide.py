@@ -87,6 +87,37 @@ def test_the_newest_n_by_creation_time_stay(keep: int, kept: set[str]) -> None:
     assert {t for t, a in got.items() if a == "keep"} == kept
 
 
+def built(name: str, created: str | None, built_at: str | None) -> TagInfo:
+    labels = {**KFWS, "dev.kfws.built-at": built_at} if built_at else KFWS
+    return TagInfo(REPO, name, digest(len(name) * 7 + ord(name[-1])), labels, created, 100)
+
+
+def test_the_newest_n_are_by_when_kfws_built_them_not_by_a_repeated_created() -> None:
+    # BuildKit wrote one `created` on three releases that differ by an ENV line
+    # (kfws.images.built_at): kfws's dev.kfws.built-at label orders them; an image built before
+    # the label falls back to its `created`; equal times go by tag; no time at all is oldest
+    same = "2026-12-07T00:35:46.188199234Z"
+    tags = [
+        built("kfws1-a", same, "2026-12-07T00:40:03.000001Z"),  # the newest release
+        built("kfws1-z", same, "2026-12-07T00:40:01Z"),  # the oldest labelled one
+        built("kfws1-m", same, "2026-12-07T00:40:02.5Z"),
+        built("kfws1-y", "2026-12-01T00:00:00Z", None),  # before the label existed
+        built("kfws1-x", "2026-12-01T00:00:00+00:00", None),  # ties with y: by tag
+        built("kfws1-n", None, None),
+    ]
+    plan = decide(tags, keep=1, offered=(), notebooks=(), backups=())
+    assert [d.tag.tag for d in plan.decisions] == [
+        "kfws1-a",
+        "kfws1-m",
+        "kfws1-z",
+        "kfws1-y",
+        "kfws1-x",
+        "kfws1-n",
+    ]
+    assert [d.action for d in plan.decisions] == ["keep"] + ["delete"] * 5
+    assert plan.decisions[0].reasons == (f"among the newest 1 kfws tags of {REPO}",)
+
+
 def test_tags_kfws_did_not_build_are_left_alone_and_not_counted_among_the_newest() -> None:
     tags = [*OLD, tag("manual", 9, kfws=False)]
     plan = decide(tags, keep=1, offered=(), notebooks=(), backups=())

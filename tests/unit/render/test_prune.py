@@ -121,6 +121,7 @@ def test_prune_json_in_full() -> None:
             "reasons": list(d.reasons),
             "size": t.size,
             "created": "2026-11-01T00:00:00Z",
+            "builtAt": None,  # built before kfws's dev.kfws.built-at label
         }
         for d in PLAN.decisions
         for t in (d.tag,)
@@ -159,3 +160,18 @@ def test_outside_text_in_a_prune_listing_cannot_drive_the_terminal() -> None:
     assert "\x1b" not in text and "\u202e" not in text and "\x07" not in text
     doc = render_prune(plan, "json")
     assert "\u202e" not in doc and json.loads(doc)["tags"][0]["reasons"] == ["why\u202e"]
+
+
+def test_prune_json_says_when_kfws_built_each_tag_normalised_from_its_label() -> None:
+    def one(built_at: str) -> TagInfo:
+        return tag(
+            REPO, built_at[:4], "sha256:" + "5" * 64, 1, {**KFWS, "dev.kfws.built-at": built_at}
+        )
+
+    tags = [one("2026-12-07T02:40:01.5+02:00"), one("junk" * 1000)]  # a registry's label
+    plan = decide(tags, keep=5, offered=(), notebooks=(), backups=())
+    doc = json.loads(render_prune(plan, "json"))
+    assert {t["tag"]: t["builtAt"] for t in doc["tags"]} == {
+        "2026": "2026-12-07T00:40:01.500000Z",
+        "junk": None,
+    }
