@@ -16,7 +16,7 @@ import traceback
 from collections.abc import Sequence
 
 from kfws import __version__, output
-from kfws.commands import COMMANDS
+from kfws.commands import COMMANDS, command
 from kfws.errors import KfwsError
 
 EXIT_OK = 0
@@ -87,7 +87,10 @@ def _finish_subparsers(sub: argparse._SubParsersAction[argparse.ArgumentParser])
         parser.epilog = _exit_codes_text(name)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Every command's parser, complete; with `only` (the command a run names), only that one's
+    arguments: the others get their name and one-line help from the table, which is all
+    `kfws --help` and a mistyped command's error show, so a run imports one command module."""
     parser = argparse.ArgumentParser(
         prog="kfws",
         description=(
@@ -106,8 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the traceback of an internal error, and the libraries' log lines",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for command in COMMANDS:
-        command.register(sub)
+    for name, entry in COMMANDS.items():
+        p = sub.add_parser(name, help=entry.help)
+        if only is None or name == only:
+            command(name).register(p)
     _finish_subparsers(sub)
     return parser
 
@@ -133,8 +138,15 @@ def configure_logging(*, verbose: bool, debug: bool) -> None:
     logging.captureWarnings(True)  # warnings.warn() from libraries goes the same way
 
 
+def _named_command(argv: Sequence[str]) -> str:
+    """The command word of a command line: its first argument that is not an option (kfws's
+    own options take no value). What is not a command is left to argparse to refuse."""
+    return next((a for a in argv if not a.startswith("-")), "")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(only=_named_command(argv))
     args = parser.parse_args(argv)
     configure_logging(verbose=args.verbose, debug=args.debug)
     if not getattr(args, "run", None):

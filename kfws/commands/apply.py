@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from kfws import output
 from kfws.commands.check import add_check_args, verify_options
@@ -17,17 +16,13 @@ from kfws.commands.common import DEFAULT_WORKSPACE, add_target_args, add_write_a
 from kfws.errors import KfwsError
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "apply",
-        help="build, push and update the spawner (a saved plan, or plan now)",
-        description=(
-            "Build and push the missing images, then update the spawner config and reload the "
-            "web app.\n\nWith PLAN (saved by `kfws plan --out`): kfws plans again from the "
-            "workspace file and a fresh look at the registry and the cluster, and applies only "
-            "if the saved plan is exactly that fresh plan; otherwise it refuses, naming what "
-            "differs, and touches nothing. Without PLAN: it plans, shows the plan and asks."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Build and push the missing images, then update the spawner config and reload the "
+        "web app.\n\nWith PLAN (saved by `kfws plan --out`): kfws plans again from the "
+        "workspace file and a fresh look at the registry and the cluster, and applies only "
+        "if the saved plan is exactly that fresh plan; otherwise it refuses, naming what "
+        "differs, and touches nothing. Without PLAN: it plans, shows the plan and asks."
     )
     p.add_argument("plan", nargs="?", help="a plan saved by `kfws plan --out`")
     p.add_argument(

@@ -17,10 +17,7 @@ if TYPE_CHECKING:
     from kfws.apply.verify import CheckTarget
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "check", help="run images as Kubeflow would and check they work there (the contract)"
-    )
+def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "names",
         nargs="*",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from kfws import output
 from kfws.commands.common import add_file_arg, load
@@ -11,8 +10,7 @@ from kfws.errors import KfwsError
 from kfws.spec.model import Spec
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("dockerfile", help="print the Dockerfile of a managed image")
+def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="the image's name in workspace.yaml")
     add_file_arg(p)
     p.set_defaults(run=run)

@@ -4,7 +4,6 @@ Exit 0 no drift, 1 error, 2 drift."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from kfws import output
 from kfws.commands.common import (
@@ -18,8 +17,7 @@ from kfws.commands.common import (
 EXIT_DRIFT = 2
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("drift", help="check the cluster and registry against what was applied")
+def register(p: argparse.ArgumentParser) -> None:
     add_file_arg(p)
     add_target_args(p)
     add_format_arg(p, ("text", "markdown", "json", "junit"))

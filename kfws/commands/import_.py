@@ -12,19 +12,13 @@ import stat
 import tempfile
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, add_target_arg, cluster_spec, target_named
 from kfws.errors import KfwsError
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "import",
-        help="write a cluster target's live image lists into the workspace file (the "
-        "spawner's into `spawner`, WorkspaceKinds' into `workspaceKinds` with --target)",
-    )
+def register(p: argparse.ArgumentParser) -> None:
     add_cluster_args(p)
     p.add_argument(
         "-o",

@@ -6,14 +6,12 @@ from __future__ import annotations
 import argparse
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from kfws import output
 from kfws.errors import KfwsError
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("init", help="write a commented starter workspace.yaml")
+def register(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--file", default="workspace.yaml", help="where (default: %(default)s)")
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.set_defaults(run=run)

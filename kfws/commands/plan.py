@@ -19,16 +19,12 @@ from kfws.commands.common import (
 EXIT_CHANGES = 2
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "plan",
-        help="show what apply would change (reads only)",
-        description=(
-            "Show what `kfws apply` would change: images to build, rebuild or push, and the "
-            "spawner config edit with its diff. Reads only. --out saves the plan as JSON for "
-            "review; `kfws apply PLAN` later applies it only if it still is exactly what kfws "
-            "would plan then."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Show what `kfws apply` would change: images to build, rebuild or push, and the "
+        "spawner config edit with its diff. Reads only. --out saves the plan as JSON for "
+        "review; `kfws apply PLAN` later applies it only if it still is exactly what kfws "
+        "would plan then."
     )
     add_file_arg(p)
     add_target_args(p)

@@ -7,28 +7,23 @@ it stops before deciding."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from kfws import output
 from kfws.commands.common import add_file_arg, add_format_arg, add_target_args, load
 from kfws.errors import KfwsError
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "prune",
-        help="delete kfws-built tags nobody uses, beyond the newest N (dry run unless --yes)",
-        description=(
-            "Delete kfws-built tags (recognised by kfws's image labels) in the repositories the "
-            "workspace builds into, beyond the newest --keep per repository. Never one that is "
-            "offered now, used by any notebook (by tag, by digest, or running its digest), "
-            "named by a kfws backup of the spawner config (rollback keeps working), or that "
-            "shares its manifest with a tag that stays. Dry run by default: what it would "
-            "delete, why each other tag stays, sizes. --yes deletes through the registry API "
-            "(DELETE /v2/<name>/manifests/<digest>); the space comes back after the registry's "
-            "garbage collection. Needs the usage ClusterRole (`kfws rbac --role usage`) and "
-            "the read-only Role."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Delete kfws-built tags (recognised by kfws's image labels) in the repositories the "
+        "workspace builds into, beyond the newest --keep per repository. Never one that is "
+        "offered now, used by any notebook (by tag, by digest, or running its digest), "
+        "named by a kfws backup of the spawner config (rollback keeps working), or that "
+        "shares its manifest with a tag that stays. Dry run by default: what it would "
+        "delete, why each other tag stays, sizes. --yes deletes through the registry API "
+        "(DELETE /v2/<name>/manifests/<digest>); the space comes back after the registry's "
+        "garbage collection. Needs the usage ClusterRole (`kfws rbac --role usage`) and "
+        "the read-only Role."
     )
     add_file_arg(p)
     add_target_args(p)

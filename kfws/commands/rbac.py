@@ -4,24 +4,19 @@ Deployment and spawner ConfigMap by name, ready for `kubectl apply -n NS -f -`."
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, cluster_spec
 from kfws.errors import KfwsError
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "rbac",
-        help="print the least-privilege Roles: writer (apply) and read-only (plan, drift)",
-        description=(
-            "Print the ServiceAccount, Role and RoleBinding kfws needs, as YAML for `kubectl "
-            "apply -n NAMESPACE -f -`. The writer Role may patch only the web app's Deployment "
-            "and spawner ConfigMap (by name), its backup ConfigMap and the Lease kfws-apply; "
-            "the read-only Role only gets and lists. Names come from the options, else from "
-            "the workspace file's `cluster:`, else from --detect, else Kubeflow's defaults."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Print the ServiceAccount, Role and RoleBinding kfws needs, as YAML for `kubectl "
+        "apply -n NAMESPACE -f -`. The writer Role may patch only the web app's Deployment "
+        "and spawner ConfigMap (by name), its backup ConfigMap and the Lease kfws-apply; "
+        "the read-only Role only gets and lists. Names come from the options, else from "
+        "the workspace file's `cluster:`, else from --detect, else Kubeflow's defaults."
     )
     add_cluster_args(p)
     p.add_argument(

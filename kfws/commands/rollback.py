@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, add_target_arg, cluster_spec, target_named
@@ -14,20 +13,16 @@ from kfws.errors import KfwsError
 from kfws.plan.model import Change
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "rollback",
-        help="restore what kfws kept before a write (--list shows the backups)",
-        description=(
-            "Restore a cluster target as it was before a kfws write: the newest backup, or "
-            "backup N with --to. Shows the diff and asks first, like apply. The spawner "
-            "config (the default target): when the live config is broken or is what kfws "
-            "wrote, the whole kept text comes back; when others edited it since, only the "
-            "lists and flags kfws owns, keeping their edits. WorkspaceKinds (--target "
-            "workspacekind): the values kfws managed come back, planned like a workspace file, "
-            "so a value in use is hidden and redirected, never removed. "
-            "Exit codes: 0 done (or nothing to restore), 1 error or refused."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Restore a cluster target as it was before a kfws write: the newest backup, or "
+        "backup N with --to. Shows the diff and asks first, like apply. The spawner "
+        "config (the default target): when the live config is broken or is what kfws "
+        "wrote, the whole kept text comes back; when others edited it since, only the "
+        "lists and flags kfws owns, keeping their edits. WorkspaceKinds (--target "
+        "workspacekind): the values kfws managed come back, planned like a workspace file, "
+        "so a value in use is hidden and redirected, never removed. "
+        "Exit codes: 0 done (or nothing to restore), 1 error or refused."
     )
     add_cluster_args(p)
     p.add_argument(

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
 
 from kfws import output
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("schema", help="print the JSON Schema of workspace.yaml")
+def register(p: argparse.ArgumentParser) -> None:
     p.set_defaults(run=run)
 
 

@@ -7,22 +7,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
 
 from kfws import output
 from kfws.commands.common import add_format_arg, add_target_args
 from kfws.errors import KfwsError
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "show",
-        help="render a saved plan, warning when it is stale or altered",
-        description=(
-            "Render a saved plan (text, Markdown or JSON). Unless --no-check, kfws plans again "
-            "from the workspace file and the cluster and registry, and says at the top when the "
-            "saved plan differs from that fresh plan (apply would refuse it) and how."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Render a saved plan (text, Markdown or JSON). Unless --no-check, kfws plans again "
+        "from the workspace file and the cluster and registry, and says at the top when the "
+        "saved plan differs from that fresh plan (apply would refuse it) and how."
     )
     p.add_argument("plan", help="a plan saved by `kfws plan --out`")
     p.add_argument(

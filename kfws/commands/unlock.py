@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from kfws import output
 from kfws.commands.cluster_args import add_cluster_args, cluster_spec
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "unlock",
-        help="release the cluster apply lock left by a killed kfws",
-        description=(
-            "Release the apply lock (Lease kfws-apply). A lock whose holder stopped renewing "
-            "is released at once; one still being renewed belongs to a running apply, so kfws "
-            "says so and asks first (--force or --auto-approve to skip the question). Exit "
-            "codes: 0 released or no lock, 1 not released or error."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "Release the apply lock (Lease kfws-apply). A lock whose holder stopped renewing "
+        "is released at once; one still being renewed belongs to a running apply, so kfws "
+        "says so and asks first (--force or --auto-approve to skip the question). Exit "
+        "codes: 0 released or no lock, 1 not released or error."
     )
     add_cluster_args(p)
     p.add_argument("--force", action="store_true", help="break the lock even if it is live")

@@ -5,7 +5,6 @@ has."""
 from __future__ import annotations
 
 import argparse
-from typing import Any
 
 from kfws import output
 from kfws.commands.common import (
@@ -17,22 +16,18 @@ from kfws.commands.common import (
 )
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser(
-        "usage",
-        help="which notebooks use each offered or kfws-built image (reads only)",
-        description=(
-            "For each image offered now or built by kfws (every tag of the repositories the "
-            "workspace builds into): how many Kubeflow notebooks use it, running and stopped, "
-            "in which namespaces, by tag or by digest (or running its digest under another "
-            "name). Then, per WorkspaceKind value (Notebooks 2.0), its image and how many "
-            "Workspaces use it, as the kind's status counts them: the kinds the workspace "
-            "declares, else every kind on the cluster. Then the images notebooks use that are no "
-            "longer offered, and the notebooks naming an image its registry no longer has. Needs "
-            "the usage ClusterRole (`kfws rbac --role usage`) and, for WorkspaceKinds, their "
-            "read-only ClusterRole (`kfws rbac --workspacekinds`); without them, it says what it "
-            "could not see."
-        ),
+def register(p: argparse.ArgumentParser) -> None:
+    p.description = (
+        "For each image offered now or built by kfws (every tag of the repositories the "
+        "workspace builds into): how many Kubeflow notebooks use it, running and stopped, "
+        "in which namespaces, by tag or by digest (or running its digest under another "
+        "name). Then, per WorkspaceKind value (Notebooks 2.0), its image and how many "
+        "Workspaces use it, as the kind's status counts them: the kinds the workspace "
+        "declares, else every kind on the cluster. Then the images notebooks use that are no "
+        "longer offered, and the notebooks naming an image its registry no longer has. Needs "
+        "the usage ClusterRole (`kfws rbac --role usage`) and, for WorkspaceKinds, their "
+        "read-only ClusterRole (`kfws rbac --workspacekinds`); without them, it says what it "
+        "could not see."
     )
     add_file_arg(p)
     add_target_args(p)

@@ -15,8 +15,7 @@ from kfws.errors import SpecError
 HINT = "fix these in the workspace file; `kfws schema` prints the format"
 
 
-def register(sub: argparse._SubParsersAction[Any]) -> None:
-    p = sub.add_parser("validate", help="check workspace.yaml (no network)")
+def register(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "-f", "--file", action="append", help="the workspace file(s) (default: workspace.yaml)"
     )

@@ -4,11 +4,12 @@ import argparse
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
 from kfws import __version__
-from kfws.cli import build_parser, configure_logging, main
+from kfws.cli import _named_command, build_parser, configure_logging, main
 from kfws.errors import KfwsError
 
 
@@ -32,8 +33,8 @@ def test_module_entry_point_runs() -> None:
     assert "workspace" in proc.stdout
 
 
-def _subcommands() -> dict[str, argparse.ArgumentParser]:
-    parser = build_parser()
+def _subcommands(only: str | None = None) -> dict[str, argparse.ArgumentParser]:
+    parser = build_parser(only)
     action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     return dict(action.choices)
 
@@ -45,6 +46,45 @@ def test_every_subcommand_help_has_a_description_exit_codes_and_defaults(name: s
     assert description[0].isupper() and not description.startswith(("usage", "positional"))
     assert "exit codes:" in text and "  0 " in text and "  3 " in text
     assert "(default: None)" not in text and "(default: False)" not in text
+
+
+@pytest.mark.parametrize("name", sorted(_subcommands()))
+def test_a_run_builds_only_its_own_command_and_helps_read_the_same(name: str) -> None:
+    """A run registers only the command it names (kfws.cli.main), so it imports one command
+    module; `kfws --help` and the command's own --help read as with every command built."""
+    assert build_parser(name).format_help() == build_parser().format_help()
+    assert _subcommands(name)[name].format_help() == _subcommands()[name].format_help()
+    assert build_parser("").format_help() == build_parser().format_help()
+
+
+def test_a_command_imports_no_other_command_module(tmp_path: Path) -> None:
+    code = (
+        "import sys\n"
+        "from kfws.cli import main\n"
+        "assert main(['init', '-f', 'w.yaml']) == 0\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kfws.commands')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.splitlines()[-1] == "['kfws.commands', 'kfws.commands.init']"
+    assert (tmp_path / "w.yaml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["plan", "--offline"], "plan"),
+        (["-v", "--debug", "apply", "plan.json"], "apply"),
+        (["--help"], ""),
+        (["--", "drift"], "drift"),
+        ([], ""),
+    ],
+)
+def test_the_command_word_is_the_first_argument_that_is_not_an_option(
+    argv: list[str], command: str
+) -> None:
+    assert _named_command(argv) == command
 
 
 def test_timeouts_and_parallelism_show_their_defaults_and_fit_the_command() -> None:
