@@ -11,33 +11,37 @@ module-level names satisfy kfws.targets.base.Target:
   annotations.py  what kfws records on the ConfigMap, read back by plan, drift and rollback
   write.py        the config write (precondition, dry run, backup, patch)
   restart.py      the web app's restart (rollout / delete-pods / none)
-  apply.py        its apply: the write then the restart, under the shared lock
-  rollback.py     kept versions and the restore
+  applier.py      its apply: the write then the restart, under the shared lock
+  restore.py      kept versions and the restore
   import_.py      `kfws import`: the live lists into the workspace's `spawner` section
   drift.py        its drift findings (pure); drift_observe.py gathers their inputs
+
+The table imports this package for every command: apply, rollback and import are imported by
+the function that runs them, so a plan does not load the write, restart, lock and backup code.
 """
 
 from __future__ import annotations
 
-# Its submodules observe.py, plan.py, view.py, apply.py, drift.py and rollback.py share names
-# with the Protocol's functions: each is imported (directly or through another) before the
-# function of its name is bound below, so no later import can rebind the attribute
-# (tests/unit/targets/test_all_targets.py checks it). A new target had better avoid such names.
+# Its submodules observe.py, plan.py, view.py and drift.py share names with the Protocol's
+# functions: each is imported (directly or through another) before the function of its name is
+# bound below, so no later import can rebind the attribute (tests/unit/targets/
+# test_all_targets.py checks it). apply, rollback and import, imported when they run, live in
+# applier.py, restore.py and import_.py. A new target had better avoid such names.
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from kfws.output import Reporter
 from kfws.plan.compare import last_writer as _last_writer
 from kfws.plan.images import ImagesPlanPart, spawner_refs
-from kfws.spec.model import Spec
-from kfws.targets.base import Offer, PlanPart
+from kfws.plan.model import Change
+from kfws.spec.model import ClusterSpec, Spec
+from kfws.targets.base import ApplyContext, Imported, Offer, PlanPart
 from kfws.targets.spawner.annotations import applied_digests as _applied_digests
-from kfws.targets.spawner.apply import apply
 from kfws.targets.spawner.drift_observe import drift
-from kfws.targets.spawner.import_ import import_into
 from kfws.targets.spawner.kinds import KINDS
-from kfws.targets.spawner.rollback import backups, rollback
+from kfws.targets.spawner.observe import observe_cluster, observe_if_there
+from kfws.targets.spawner.plan import plan_spawner
 from kfws.targets.spawner.state import SpawnerState
 from kfws.targets.spawner.view import view
 
@@ -78,8 +82,6 @@ def observe(
     declared = bool(s.groups) or any(v is not None for v in flags)
     if not (undeclared or declared):
         return None
-    from kfws.targets.spawner.observe import observe_cluster, observe_if_there
-
     context = context or spec.cluster.context
     if declared:
         return observe_cluster(spec.cluster, context=context)
@@ -130,6 +132,47 @@ def last_writer(state: SpawnerState) -> str | None:
 
 
 def plan(spec: Spec, state: Any, images: ImagesPlanPart) -> PlanPart:
-    from kfws.targets.spawner.plan import plan_spawner
-
     return plan_spawner(spec, images.refs_by_tag, state, group_refs=spawner_refs(spec, images))
+
+
+def apply(changes: Sequence[Change], ctx: ApplyContext) -> list[str]:
+    from kfws.targets.spawner.applier import apply as _apply
+
+    return _apply(changes, ctx)
+
+
+def import_into(text: str | None, cluster: ClusterSpec, *, context: str | None) -> Imported:
+    from kfws.targets.spawner.import_ import import_into as _import_into
+
+    return _import_into(text, cluster, context=context)
+
+
+def backups(cluster: ClusterSpec, *, context: str | None) -> list[str]:
+    from kfws.targets.spawner.restore import backups as _backups
+
+    return _backups(cluster, context=context)
+
+
+def rollback(
+    cluster: ClusterSpec,
+    *,
+    to: int | None,
+    context: str | None,
+    lock_timeout: float,
+    rollout_timeout: float,
+    allow_gitops_owned: bool,
+    confirm: Callable[[list[Change]], None],
+    reporter: Reporter,
+) -> list[str]:
+    from kfws.targets.spawner.restore import rollback as _rollback
+
+    return _rollback(
+        cluster,
+        to=to,
+        context=context,
+        lock_timeout=lock_timeout,
+        rollout_timeout=rollout_timeout,
+        allow_gitops_owned=allow_gitops_owned,
+        confirm=confirm,
+        reporter=reporter,
+    )

@@ -217,7 +217,7 @@ def rollback(
     apply (lock, resourceVersion precondition, dry run, restart), and drops that backup, so
     repeated rollbacks go further back. `confirm` sees the changes first and raises to stop."""
     from kfws.targets.run import locked, refuse_gitops_owned
-    from kfws.targets.spawner.apply import apply_changes
+    from kfws.targets.spawner.applier import apply_changes
 
     target = rollback_target(cluster, context=context)
     state = target.state

@@ -122,7 +122,7 @@ WRITE_PATH = textwrap.dedent(
     from kfws.targets.clients import Clients
     from kfws.targets.lock import unlock
     from kfws.targets.run import locked
-    from kfws.targets.spawner import apply, drift, rollback
+    from kfws.targets.spawner import applier, drift_observe, restore
     from kfws.targets.spawner.restart import restart_webapp
     from kfws.targets.spawner.write import write_config
     cl = Clients.connect(None)
