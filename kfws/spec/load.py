@@ -13,7 +13,6 @@ import difflib
 import hashlib
 import json
 import os
-import re
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -359,20 +358,13 @@ def _control_problems(node: Any, path: Path_, located: Located, problems: _Probl
             problems.add(located.where(path), path, problem)
 
 
-# An unescaped `$` in a schema pattern: JSON Schema patterns are ECMA-262 regexes, where `$` is
-# the end of the input; in Python's re it also matches before a final newline.
-_DOLLAR = re.compile(r"(?<!\\)\$")
-
-
-@cache
-def _ecma_pattern(pattern: str) -> re.Pattern[str]:
-    return re.compile(_DOLLAR.sub(r"\\Z", pattern))
-
-
 def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """Schema patterns as ECMA-262 reads them (kfws.spec.schema_check.ecma_pattern)."""
     import jsonschema
 
-    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+    from kfws.spec.schema_check import ecma_pattern
+
+    if isinstance(instance, str) and not ecma_pattern(pattern).search(instance):
         yield jsonschema.ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -387,7 +379,11 @@ def _validator() -> Any:
 
 
 def _schema_problems(located: Located, problems: _Problems) -> None:
+    from kfws.spec.schema_check import valid
+
     schema = workspace_schema()
+    if valid(located.data, schema) is True:
+        return  # jsonschema would find nothing: not even imported (it costs more than the rest)
     validator = _validator()
     for error in validator.iter_errors(located.data):
         path: Path_ = tuple(error.absolute_path)
