@@ -19,14 +19,17 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from kfws.build.choose import buildkit_hosts, engine_for
 from kfws.errors import KfwsError
 from kfws.observe.cluster import load_api
 from kfws.observe.model import BuildPlatforms, Observed
-from kfws.observe.registry import RegistryClient
 from kfws.reference import parse_reference
 from kfws.spec.model import Spec
+
+if TYPE_CHECKING:
+    from kfws.observe.registry import RegistryClient
 
 ARCH_LABEL = "kubernetes.io/arch"
 NODES_ROLE = "kfws-nodes-reader"

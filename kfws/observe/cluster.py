@@ -22,12 +22,37 @@ READ_ONLY_RBAC_FILE = "deploy/rbac/kfws-readonly-role.yaml"
 READ_VERBS = ("get", "list", "watch")
 
 
+# (kubeconfig path, context, each file's identity and mtime, in a pod?) -> its ApiClient
+_APIS: dict[tuple[Any, ...], Any] = {}
+
+
 def load_api(context: str | None) -> Any:
     """An ApiClient from the kubeconfig (`KUBECONFIG` honoured, several files merged as kubectl
-    does) and the given context; inside a pod without a kubeconfig, the pod's ServiceAccount."""
+    does) and the given context; inside a pod without a kubeconfig, the pod's ServiceAccount.
+
+    One per kubeconfig (as it is on disk now) and context for the life of the process: a plan
+    reads the web app, its ConfigMap and the nodes through one load of the kubeconfig (each
+    load parses it again, writes its certificates out, runs its exec plugin) and one TLS
+    connection. Expiring tokens are the client's to refresh (its refresh_api_key_hook)."""
+    path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    files = tuple(_file_identity(p) for p in path.split(os.pathsep) if p)
+    key = (path, context, files, os.environ.get("KUBERNETES_SERVICE_HOST"))
+    if key not in _APIS:
+        _APIS[key] = _new_api(path, context)
+    return _APIS[key]
+
+
+def _file_identity(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_mtime_ns, st.st_size)
+
+
+def _new_api(path: str, context: str | None) -> Any:
     from kubernetes import config
 
-    path = os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
     has_file = any(os.path.exists(p) for p in path.split(os.pathsep) if p)
     if not has_file and os.environ.get("KUBERNETES_SERVICE_HOST") and context is None:
         from kubernetes import client

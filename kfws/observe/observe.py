@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from kfws.build.choose import buildkit_hosts, engine_for
 from kfws.errors import EngineError, KfwsError, RegistryError
@@ -23,13 +23,36 @@ from kfws.observe.model import (
     ImageState,
     Observed,
 )
-from kfws.observe.registry import RegistryClient, split_repository
+from kfws.observe.registry import split_repository
 from kfws.output import Reporter
 from kfws.reference import parse_reference
 from kfws.spec.model import Spec
 
 if TYPE_CHECKING:
     from datetime import datetime
+
+    from kfws.observe.registry import RegistryClient
+
+
+class _OnFirstUse:
+    """Stands in for the RegistryClient until a question is asked of it: a plan that asks the
+    registry nothing (no image to build, its options not looked up with --offline) imports no
+    client, transport or auth module. Every call that would ask nothing is skipped instead."""
+
+    def __init__(self, spec: Spec) -> None:
+        self._spec = spec
+        self._client: RegistryClient | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._client is None:
+            from kfws.observe.registry import RegistryClient
+
+            self._client = RegistryClient(self._spec.registry_options)
+        return getattr(self._client, name)
+
+
+def _on_first_use(spec: Spec) -> RegistryClient:
+    return cast("RegistryClient", _OnFirstUse(spec))
 
 
 def split_reference(ref: str) -> tuple[str, str]:
@@ -61,7 +84,7 @@ def observe(
     """`offline`: look up no offered image kfws does not build (they are reported as not
     checked); managed images and their bases are still looked up, as planning needs them."""
     check_build_args(spec)
-    client = registry or RegistryClient(spec.registry_options)
+    client = registry or _on_first_use(spec)
 
     base_digests: dict[str, str] = {}
 
@@ -83,7 +106,8 @@ def observe(
     # bases first: a managed base's reference and input digest are in its children's inputs
     inputs: dict[str, BuildInputs] = read_all_inputs(spec, resolve_base)
     targets = {i.name: (i.repository, inputs[i.name].tag) for i in spec.images}
-    found = client.resolve_many(sorted(set(targets.values())), parallelism=parallelism)
+    items = sorted(set(targets.values()))
+    found = client.resolve_many(items, parallelism=parallelism) if items else {}
 
     images: dict[str, ImageState] = {}
     missing: list[str] = []
@@ -135,7 +159,7 @@ def observe(
                 with suppress(KfwsError):
                     live.extend(target.offered_images(state))
     wanted = _size_refs(spec, images, externals, live, offline=offline)
-    got = client.sizes_each(list(wanted.values()), parallelism=parallelism)
+    got = client.sizes_each(list(wanted.values()), parallelism=parallelism) if wanted else {}
     sizes.update({ref: ImageSize(got[item], "registry") for ref, item in wanted.items()})
     from kfws.observe.check_cache import CheckCache
 
@@ -199,10 +223,12 @@ def _last_built_inputs(
     """For each image to build that no cluster target offers: the last image kfws built for
     its name, found in the registry (whichever builder built it), with its inputs label; and
     the notes the plan shows with it (which image that is, a search cut short)."""
-    from kfws.observe.last_built import find_last_built
-
     found: dict[str, tuple[str, str | None]] = {}
     notes: dict[str, tuple[str, ...]] = {}
+    if not names:
+        return found, notes
+    from kfws.observe.last_built import find_last_built
+
     for name in names:
         image = spec.image(name)
         assert image is not None
@@ -326,7 +352,8 @@ def check_externals(
             states[ref] = ExternalImageState(ref, None, skipped=f"registry {host} has check: false")
         else:
             asked.setdefault((repo, reference), []).append(ref)
-    for item, answer in client.resolve_each(list(asked), parallelism=parallelism).items():
+    answers = client.resolve_each(list(asked), parallelism=parallelism) if asked else {}
+    for item, answer in answers.items():
         for ref in asked[item]:
             if isinstance(answer, RegistryError):
                 states[ref] = ExternalImageState(ref, None, error=answer.message)

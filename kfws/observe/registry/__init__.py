@@ -29,24 +29,66 @@ One job per module:
 - client.py: RegistryClient, the three questions.
 """
 
-from kfws.observe.registry.challenge import Challenge, parse_www_authenticate
-from kfws.observe.registry.client import MISSING_CODES, RegistryClient
-from kfws.observe.registry.endpoint import DOCKER_HUB_API
-from kfws.observe.registry.manifests import (
-    DEFAULT_PLATFORM,
-    DOCKER_MANIFEST,
-    DOCKER_MANIFEST_LIST,
-    IMAGE_TYPES,
-    INDEX_TYPES,
-    MANIFEST_ACCEPT,
-    OCI_INDEX,
-    OCI_MANIFEST,
-    ManifestInfo,
-    parse_platform,
-    pick_platform,
-    split_repository,
-)
-from kfws.observe.registry.transport import RETRY_AFTER_CAP, retry_after_seconds
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from kfws.observe.registry.challenge import Challenge, parse_www_authenticate
+    from kfws.observe.registry.client import MISSING_CODES, RegistryClient
+    from kfws.observe.registry.endpoint import DOCKER_HUB_API
+    from kfws.observe.registry.manifests import (
+        DEFAULT_PLATFORM,
+        DOCKER_MANIFEST,
+        DOCKER_MANIFEST_LIST,
+        IMAGE_TYPES,
+        INDEX_TYPES,
+        MANIFEST_ACCEPT,
+        OCI_INDEX,
+        OCI_MANIFEST,
+        ManifestInfo,
+        parse_platform,
+        pick_platform,
+        split_repository,
+    )
+    from kfws.observe.registry.transport import RETRY_AFTER_CAP, retry_after_seconds
+
+# name -> the module that defines it. Imported at first use (PEP 562): a plan that asks no
+# registry anything (--offline, no image to build) imports kfws.observe.registry.manifests for
+# split_repository, not the client, its transport and auth.
+_WHERE = {
+    **dict.fromkeys(("Challenge", "parse_www_authenticate"), "challenge"),
+    **dict.fromkeys(("MISSING_CODES", "RegistryClient"), "client"),
+    "DOCKER_HUB_API": "endpoint",
+    **dict.fromkeys(
+        (
+            "DEFAULT_PLATFORM",
+            "DOCKER_MANIFEST",
+            "DOCKER_MANIFEST_LIST",
+            "IMAGE_TYPES",
+            "INDEX_TYPES",
+            "MANIFEST_ACCEPT",
+            "OCI_INDEX",
+            "OCI_MANIFEST",
+            "ManifestInfo",
+            "parse_platform",
+            "pick_platform",
+            "split_repository",
+        ),
+        "manifests",
+    ),
+    **dict.fromkeys(("RETRY_AFTER_CAP", "retry_after_seconds"), "transport"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_PLATFORM",

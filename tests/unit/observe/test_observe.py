@@ -4,6 +4,9 @@ Nothing here reaches a registry: skipped images must not, and an unparsable one 
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
 
 from kfws.observe.model import ExternalImageState
 from kfws.observe.observe import check_externals, external_options
@@ -79,3 +82,29 @@ def test_external_images_are_the_spawner_s_and_the_workspacekinds_full_reference
     )
     assert external_options(ws) == [GHCR, QUAY]
     assert external_options(dataclasses.replace(ws, workspace_kinds=())) == [GHCR]
+
+
+def test_a_plan_that_asks_no_registry_anything_does_not_import_its_client(tmp_path: Path) -> None:
+    """No image to build, its options not looked up (--offline): observe() makes no
+    RegistryClient, so neither the client nor its transport and auth modules are imported (in a
+    fresh process: this one has them already)."""
+    (tmp_path / "workspace.yaml").write_text(
+        "apiVersion: kfws/v1alpha1\nkind: Workspace\n"
+        "registry: {default: registry.example.com/team}\n"
+        f"spawner:\n  image: {{mode: merge, options: [{GHCR}]}}\n"
+    )
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from kfws import output\n"
+        "from kfws.observe.observe import observe\n"
+        "from kfws.spec.load import load_spec\n"
+        "spec = load_spec(Path('workspace.yaml'))\n"
+        "seen = observe(spec, with_cluster=False, offline=True, reporter=output)\n"
+        "print([s.skipped for s in seen.externals.values()])\n"
+        "print(sorted(m for m in sys.modules if m.startswith('kfws.observe.registry.')))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, check=True
+    )
+    assert proc.stdout.splitlines() == ["['--offline']", "['kfws.observe.registry.manifests']"]
