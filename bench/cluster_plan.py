@@ -6,9 +6,10 @@ The case, defined to be fair to both sides: the images already exist, only the s
 changes. The workspace declares no image to build; its Jupyter group adds the environment's base
 image (already in the local registry) with `mode: merge`, so Kubeflow's stock options stay; it
 runs with `--offline`, so kfws asks no registry. kfws reads the workspace, then the cluster (the
-web app Deployment found by its label, then the ConfigMap it mounts: two API requests), plans
-the edit of the spawner config and prints the diff. kubectl gets the same two objects by name
-(`kubectl get configmap/X deployment/Y -o json`, one process, its discovery cache warm). Both
+web app Deployment found by its label, then the ConfigMap it mounts, then the nodes for the
+architecture check: three API requests), plans the edit of the spawner config and prints the
+diff. kubectl gets the same two objects by name (`kubectl get configmap/X deployment/Y -o json`,
+one process, its discovery cache warm). Both
 load the same kubeconfig (the environment's admin, a client certificate) and talk TLS to the
 same API server.
 
@@ -18,7 +19,16 @@ removes the five stock options, so kfws also asks the cluster which notebooks st
 
 Also printed, for scale: the floor the official Python client sets, `python -c "from kubernetes
 import config"` (the kubeconfig loader kfws must use; it imports the HTTP, TLS and auth stack),
-and CPU time (user + sys) of each, which moves less with the machine's load than wall time.
+the interpreter's own start (`python -c pass`), and CPU time (user + sys) of each, which moves
+less with the machine's load than wall time.
+
+kfws runs from compiled bytecode, as an installed kfws does (pip compiles it at install, as it
+did the kubernetes client's): the bench compiles the kfws tree first and runs every process
+without PYTHONDONTWRITEBYTECODE, which would otherwise have kfws compile its ~70 modules from
+source on every run while the floor's stay compiled.
+
+`--compare DIR` times the plan of another kfws tree too (`git worktree add DIR main`, or `git
+archive main | tar -x -C DIR`), interleaved with the rest: before and after in one run.
 
 And the other cluster commands that once built the typed `CoreV1Api`/`AppsV1Api`/
 `CoordinationV1Api` and now read through kfws.observe.kube_api: `kfws drift --offline` (the
@@ -33,6 +43,7 @@ bench/cluster_plan.py`.
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import resource
 import statistics
@@ -73,11 +84,13 @@ def workspace(path: Path, registry: str, image: str, namespace: str, mode: str) 
     return path
 
 
-def run(cmd: list[str], cwd: Path) -> tuple[float, float, subprocess.CompletedProcess[bytes]]:
+def run(
+    cmd: list[str], cwd: Path, env: dict[str, str]
+) -> tuple[float, float, subprocess.CompletedProcess[bytes]]:
     """Wall and CPU (user + sys) seconds of one whole process."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, check=False)
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, check=False)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -98,7 +111,19 @@ def config_map_of(kubectl: str, namespace: str, cwd: Path) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--compare", metavar="DIR", help="another kfws source tree to time too")
     args = parser.parse_args()
+    import kfws
+
+    trees = [Path(kfws.__file__).parent]
+    if args.compare:
+        trees.append(Path(args.compare).resolve() / "kfws")
+        if not (trees[-1] / "cli.py").is_file():
+            sys.exit(f"--compare {args.compare}: no kfws/cli.py there")
+    for tree in trees:  # what pip does at install: the runs below load bytecode, as the floor's
+        if not compileall.compile_dir(tree, quiet=1):
+            sys.exit(f"cannot compile {tree}")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     kubectl = need("KFWS_TEST_KUBECTL")
     namespace = need("KFWS_TEST_NAMESPACE")
     need("KUBECONFIG")
@@ -118,9 +143,15 @@ def main() -> None:
             "kfws unlock": [KFWS, "unlock"],
             "floor: import kubernetes.config": [PYTHON, "-c", "from kubernetes import config"],
             "floor: + typed Core/Apps/Coord": [PYTHON, "-c", TYPED],
+            "python -c pass": [PYTHON, "-c", "pass"],
         }  # fmt: skip
+        envs = dict.fromkeys(cases, env)
+        if args.compare:
+            name = f"kfws plan ({args.compare})"
+            cases[name] = cases["kfws plan"]
+            envs[name] = {**env, "PYTHONPATH": str(trees[-1].parent)}
         for name, cmd in cases.items():  # warm-up (page cache, kubectl's discovery cache), checked
-            _, _, proc = run(cmd, folder)
+            _, _, proc = run(cmd, folder, envs[name])
             # 2: a plan with changes / drift (the option is not on the cluster yet), as meant
             wanted = 2 if name.startswith(("kfws plan", "kfws drift")) else 0
             if proc.returncode != wanted:
@@ -129,7 +160,7 @@ def main() -> None:
         cpus: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(args.runs):
             for name, cmd in cases.items():
-                wall, cpu, _ = run(cmd, folder)
+                wall, cpu, _ = run(cmd, folder, envs[name])
                 walls[name].append(wall)
                 cpus[name].append(cpu)
     wall = {name: statistics.median(v) for name, v in walls.items()}
@@ -140,10 +171,15 @@ def main() -> None:
             f"{name:<32} wall {wall[name] * 1000:7.1f} ms ({wall[name] / wall[base]:4.2f}x)   "
             f"cpu {cpu[name] * 1000:7.1f} ms ({cpu[name] / cpu[base]:4.2f}x)"
         )
-    ratio = wall["kfws plan"] / wall[base]
+    ratio, cpu_ratio = wall["kfws plan"] / wall[base], cpu["kfws plan"] / cpu[base]
     print(
-        f"cluster-only kfws plan / kubectl get: {ratio:.2f}x wall (goal <= 2), median of "
-        f"{args.runs}, load average {os.getloadavg()[0]:.1f}"
+        f"cluster-only kfws plan / kubectl get: {ratio:.2f}x wall, {cpu_ratio:.2f}x CPU (goal "
+        f"<= 2), median of {args.runs}, load average {os.getloadavg()[0]:.1f}"
+    )
+    floor = cpu["floor: import kubernetes.config"]
+    print(
+        f"kfws's own, above the official client's floor: {(cpu['kfws plan'] - floor) * 1000:.0f} "
+        f"ms CPU; the floor alone is {floor / cpu[base]:.2f}x kubectl's CPU"
     )
     typed = wall["floor: + typed Core/Apps/Coord"] - wall["floor: import kubernetes.config"]
     print(

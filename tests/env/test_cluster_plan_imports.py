@@ -85,6 +85,25 @@ def test_a_plan_adding_an_option_reads_the_cluster_without_the_typed_api(
     assert heavy(modules) == []
     # nothing removed: nobody to look up, so the usage observer is not even imported
     assert not {"kfws.observe.usage", "kfws.observe.notebooks", "kfws.usage.report"} & modules
+    assert not_for_this_plan(modules) == []
+
+
+def not_for_this_plan(modules: set[str]) -> list[str]:
+    """What a valid workspace, planned --offline with nothing to build, does not need: jsonschema
+    (kfws.spec.schema_check finds the file valid), the registry client (nothing is asked of a
+    registry), the other commands' modules (kfws.cli builds only the command it runs), the
+    spawner's apply, rollback and import."""
+    commands = {"kfws.commands.plan", "kfws.commands.common"}
+    spawner = ("applier", "restore", "import_")
+    return sorted(
+        m
+        for m in modules
+        if m.split(".")[0] in ("jsonschema", "referencing", "attrs")
+        or m.startswith(("kfws.observe.registry.client", "kfws.observe.registry.transport"))
+        or (m.startswith("kfws.commands.") and m not in commands)
+        or m in {f"kfws.targets.spawner.{name}" for name in spawner}
+        or m in ("kfws.targets.lock", "kfws.targets.backups")
+    )
 
 
 def test_a_plan_removing_options_asks_who_uses_them_without_the_typed_api(
