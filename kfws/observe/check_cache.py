@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
+
+from kfws.private_file import write_private
 
 FILE_VERSION = 1
 MAX_ENTRIES = 5000  # oldest dropped first: the file stays small however long it is used
@@ -60,17 +61,4 @@ class CheckCache:
         }
 
     def _write(self, entries: dict[str, dict[str, str]]) -> None:
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
-        text = json.dumps({"version": FILE_VERSION, "passed": entries}, indent=1)
-        # write then rename: a crash or a parallel kfws never leaves half a file
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".checks-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(self.path, json.dumps({"version": FILE_VERSION, "passed": entries}, indent=1))

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -25,6 +24,7 @@ from typing import Any
 
 from kfws.observe.registry.facts import ImageConfig
 from kfws.observe.registry.manifests import DIGEST_RE
+from kfws.private_file import write_private
 
 FILE_VERSION = 1
 MAX_ENTRIES = 20_000  # oldest dropped first: the file stays a few MB however long it is used
@@ -81,20 +81,10 @@ class ConfigCache:
         return self._entries
 
     def _write(self, entries: Mapping[str, dict[str, Any]]) -> None:
-        folder = self.path.parent
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.chmod(folder, 0o700)
-        text = json.dumps({"version": FILE_VERSION, "configs": entries}, separators=(",", ":"))
-        # write then rename: a crash or a parallel kfws never leaves half a file
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".image-configs-", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text + "\n")
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(
+            self.path,
+            json.dumps({"version": FILE_VERSION, "configs": entries}, separators=(",", ":")),
+        )
 
 
 def _encode(config: ImageConfig) -> dict[str, Any]:
