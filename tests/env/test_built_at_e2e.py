@@ -71,19 +71,21 @@ def test_buildkit_releases_differing_by_env_are_ordered_by_when_kfws_built_them(
     registry = need_env("KFWS_TEST_REGISTRY")
     prefix, run = unique("built-at"), unique("run")
     repo = f"{registry}/{prefix}/nb"
-    ws = workspace(tmp_path, prefix, "1", run, "buildkit")
-    first = planned_tag(ws)
+    # the two releases' ENV values are chosen so that the second's tag sorts before the
+    # first's: with equal `created` times, ordering by tag would then keep the first (the bug).
+    # Picked among eight values planned before anything is built: the largest tag first, the
+    # smallest second (a search for a second value below a given first tag can find none when
+    # that tag happens to be small, as in one CI run)
+    tags: dict[str, str] = {}
+    for n in range(1, 9):
+        tags[str(n)] = planned_tag(workspace(tmp_path, prefix, str(n), run, "buildkit"))
+    first_value, second_value = max(tags, key=tags.__getitem__), min(tags, key=tags.__getitem__)
+    first, second = tags[first_value], tags[second_value]
+    assert second < first
+    ws = workspace(tmp_path, prefix, first_value, run, "buildkit")
     applied = run_kfws("apply", "--auto-approve", "-f", str(ws), cwd=tmp_path)
     assert applied.code == 0, applied.text
-    # the second release's ENV value is chosen so that its tag sorts before the first's: with
-    # equal `created` times, ordering by tag would then keep the first (the bug)
-    for n in range(2, 40):
-        ws = workspace(tmp_path, prefix, str(n), run, "buildkit")
-        second = planned_tag(ws)
-        if second < first:
-            break
-    else:
-        raise AssertionError("no ENV value gave a tag sorting before the first release's")
+    ws = workspace(tmp_path, prefix, second_value, run, "buildkit")
     applied = run_kfws("apply", "--auto-approve", "-f", str(ws), cwd=tmp_path)
     assert applied.code == 0, applied.text
 
