@@ -18,7 +18,8 @@ def register(p: argparse.ArgumentParser) -> None:
         "Delete kfws-built tags (recognised by kfws's image labels) in the repositories the "
         "workspace builds into, beyond the newest --keep per repository. Never one that is "
         "offered now, used by any notebook (by tag, by digest, or running its digest), "
-        "named by a kfws backup of the spawner config (rollback keeps working), or that "
+        "named by a kfws backup (of the spawner config or a WorkspaceKind: rollback keeps "
+        "working), or that "
         "shares its manifest with a tag that stays. Dry run by default: what it would "
         "delete, why each other tag stays, sizes. --yes deletes through the registry API "
         "(DELETE /v2/<name>/manifests/<digest>); the space comes back after the registry's "
@@ -55,26 +56,26 @@ def run(args: argparse.Namespace) -> int:
     from kfws.render.prune import render_prune
 
     spec = load(args.file, namespace=args.namespace)
-    client = RegistryClient(spec.registry_options, config_cache=ConfigCache())
-    plan = observe_prune(
-        spec,
-        client,
-        keep=args.keep,
-        context=args.context,
-        parallelism=args.parallelism,
-        reporter=output,
-    )
-    if not args.yes or not plan.deletions:
-        output.out(render_prune(plan, args.format), end="", raw=True)
-        return 0
-    done = 0
-    try:
-        for deletion in plan.deletions:
-            client.delete_manifest(deletion.repository, deletion.digest)
-            done += 1
-    except KfwsError as e:
-        total = len(plan.deletions)
-        e.message += f"; {done} of the {total} manifests to delete were deleted before this"
-        raise
+    with RegistryClient(spec.registry_options, config_cache=ConfigCache()) as client:
+        plan = observe_prune(
+            spec,
+            client,
+            keep=args.keep,
+            context=args.context,
+            parallelism=args.parallelism,
+            reporter=output,
+        )
+        if not args.yes or not plan.deletions:
+            output.out(render_prune(plan, args.format), end="", raw=True)
+            return 0
+        done = 0
+        try:
+            for deletion in plan.deletions:
+                client.delete_manifest(deletion.repository, deletion.digest)
+                done += 1
+        except KfwsError as e:
+            total = len(plan.deletions)
+            e.message += f"; {done} of the {total} manifests to delete were deleted before this"
+            raise
     output.out(render_prune(plan, args.format, deleted=True), end="", raw=True)
     return 0
